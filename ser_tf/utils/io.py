@@ -1,0 +1,47 @@
+"""Atomic file writes: an artefact is either complete or absent, never half-written."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from pathlib import Path
+
+
+@contextlib.contextmanager
+def atomic_path(path):
+    """Yield a temporary path beside ``path``; on success it is renamed onto ``path``.
+
+    The temporary file keeps ``path``'s suffix, so writers that pick a format from the suffix
+    (Keras's ``.keras``/``.h5``) still work.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
+    os.close(fd)
+    os.unlink(tmp)  # writers such as h5py refuse to overwrite an existing empty file
+    try:
+        yield Path(tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def write_text(path, text: str) -> None:
+    """Write ``text`` to ``path`` atomically (UTF-8)."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+
+
+def write_json(path, data, *, indent: int = 2) -> None:
+    """Write ``data`` as JSON to ``path`` atomically."""
+    write_text(path, json.dumps(data, indent=indent, sort_keys=False, default=_json_default) + "\n")
+
+
+def _json_default(value):
+    # numpy scalars and arrays appear in metrics; write them as plain numbers and lists.
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    raise TypeError(f"cannot write {type(value).__name__} as JSON: {value!r}")
