@@ -1,0 +1,38 @@
+"""Fixtures for the data tests: tiny audio files written into ``tmp_path``."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+
+@pytest.fixture
+def write_wav():
+    """``write_wav(path, seconds=0.1)``: write a short 16 kHz 16-bit noise WAV, creating folders.
+
+    Scanners parse names only, but the files are real audio so a later loader test could read them.
+    """
+    rng = np.random.default_rng(0)
+
+    def _write(path, seconds: float = 0.1) -> Path:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        audio = 0.1 * rng.standard_normal(int(16000 * seconds))
+        sf.write(path, audio.astype(np.float32), 16000, subtype="PCM_16", format="WAV")
+        return path
+
+    return _write
+
+
+@pytest.fixture
+def touch():
+    """``touch(path, data=b"...")``: write a non-audio (or fake audio) file, creating folders."""
+
+    def _touch(path, data: bytes = b"not audio") -> Path:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        return path
+
+    return _touch
