@@ -1,0 +1,25 @@
+"""Reusable Keras layers: the waveform front-ends, SpecAugment and sequence pooling.
+
+Every layer is registered with ``keras.saving`` under the ``ser_tf`` package, so a saved model
+reloads after ``import ser_tf.layers`` without ``custom_objects``.
+"""
+
+from ser_tf.layers.frontend import frontend_from_config, spec_augment_from_config
+from ser_tf.layers.log_mel import LogMelSpectrogram
+from ser_tf.layers.mel_filters import hz_to_mel, mel_filterbank, mel_to_hz
+from ser_tf.layers.mfcc import MFCC
+from ser_tf.layers.pooling import AttentionPooling, MaskedMeanPooling
+from ser_tf.layers.spec_augment import SpecAugment
+
+__all__ = [
+    "AttentionPooling",
+    "LogMelSpectrogram",
+    "MFCC",
+    "MaskedMeanPooling",
+    "SpecAugment",
+    "frontend_from_config",
+    "hz_to_mel",
+    "mel_filterbank",
+    "mel_to_hz",
+    "spec_augment_from_config",
+]

@@ -1,0 +1,75 @@
+"""ser_tf.layers.pooling: masked mean and attention pooling."""
+
+import keras
+import numpy as np
+import pytest
+
+from ser_tf.errors import ParameterError
+from ser_tf.layers.pooling import AttentionPooling, MaskedMeanPooling
+from tests.helpers import run_layer_test
+
+
+def _sequence(rng):
+    x = rng.standard_normal((3, 6, 4)).astype(np.float32)
+    mask = np.array([[1, 1, 1, 1, 1, 1], [1, 1, 1, 0, 0, 0], [0, 0, 0, 0, 0, 0]], bool)
+    return x, mask
+
+
+def test_masked_mean_matches_numpy(rng):
+    x, mask = _sequence(rng)
+    out = MaskedMeanPooling()(x, mask=mask).numpy()
+    np.testing.assert_allclose(out[0], x[0].mean(axis=0), atol=1e-6)
+    np.testing.assert_allclose(out[1], x[1, :3].mean(axis=0), atol=1e-6)
+    np.testing.assert_array_equal(out[2], 0.0)  # all padding -> zeros, not NaN
+    np.testing.assert_allclose(MaskedMeanPooling()(x).numpy(), x.mean(axis=1), atol=1e-6)
+
+
+def test_keras_mask_is_honoured(rng):
+    """A mask made upstream (here by Masking on zero frames) reaches both poolings."""
+    x, mask = _sequence(rng)
+    padded = x * mask[..., None]
+    inputs = keras.Input((6, 4))
+    masked = keras.layers.Masking(0.0)(inputs)
+    mean_model = keras.Model(inputs, MaskedMeanPooling()(masked))
+    np.testing.assert_allclose(
+        mean_model(padded).numpy(), MaskedMeanPooling()(x, mask=mask).numpy(), atol=1e-6
+    )
+    attention = AttentionPooling(units=5)
+    attention_model = keras.Model(inputs, attention(masked))
+    np.testing.assert_allclose(
+        attention_model(padded).numpy(), attention(x, mask=mask).numpy(), atol=1e-6
+    )
+
+
+def test_attention_weights_are_a_masked_distribution(rng):
+    x, mask = _sequence(rng)
+    layer = AttentionPooling(units=8)
+    out = layer(x, mask=mask).numpy()
+    alpha = layer.attention_weights(x, mask=mask).numpy()
+    assert out.shape == (3, 4) and alpha.shape == (3, 6)
+    np.testing.assert_allclose(alpha[:2].sum(axis=1), 1.0, atol=1e-6)
+    np.testing.assert_array_equal(alpha[1, 3:], 0.0)
+    np.testing.assert_array_equal(alpha[2], 0.0)
+    np.testing.assert_array_equal(out[2], 0.0)
+    np.testing.assert_allclose(out[:2], np.einsum("bt,btd->bd", alpha[:2], x[:2]), atol=1e-6)
+
+
+def test_masked_mean_layer_test(rng, tmp_path):
+    x, _ = _sequence(rng)
+    run_layer_test(
+        MaskedMeanPooling, init_kwargs={}, input_data=x, expected_output_shape=(3, 4),
+        expected_num_trainable_weights=0, tmp_path=tmp_path,
+    )
+
+
+def test_attention_layer_test(rng, tmp_path):
+    x, _ = _sequence(rng)
+    run_layer_test(
+        AttentionPooling, init_kwargs={"units": 5}, input_data=x, expected_output_shape=(3, 4),
+        expected_num_trainable_weights=3, tmp_path=tmp_path,
+    )
+
+
+def test_attention_rejects_bad_units():
+    with pytest.raises(ParameterError, match="units.*0"):
+        AttentionPooling(units=0)
