@@ -1,0 +1,325 @@
+"""Waveform augmentation for the training split, in pure TensorFlow so it runs inside tf.data.
+
+Every transform takes and returns a float32 mono waveform of shape ``(samples,)``. The pipeline
+calls :func:`augment_waveform` on one fixed-length training example; each transform switched on in
+``config["augment"]`` is applied with probability ``p`` (default 0.5), with its random parameters
+drawn from stateless ops seeded per example, so a run is reproducible for a given seed.
+
+Pitch shift and time stretch use a phase vocoder on a ``tf.signal`` STFT (librosa's algorithm,
+with phases anchored inside the signal rather than on a padding frame, see :func:`time_stretch`):
+the stretch changes duration by ``1 / rate`` at constant pitch; the pitch shift stretches by the
+pitch ratio then resamples back to the original length (librosa's recipe), so F0 moves by
+``2 ** (semitones / 12)`` at constant duration. Like every plain phase vocoder, it smears sharp
+transients by up to ~20 ms -- harmless for augmentation. SpecAugment is not here: it is a Keras
+layer (``ser_tf.layers.spec_augment``) that works on spectrograms inside the model.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Mapping
+
+import tensorflow as tf
+
+from ser_tf.constants import SAMPLE_RATE
+from ser_tf.errors import ConfigError, ParameterError
+
+__all__ = [
+    "add_noise",
+    "time_shift",
+    "time_stretch",
+    "pitch_shift",
+    "bandpass",
+    "validate_augment_config",
+    "augment_waveform",
+]
+
+DEFAULT_P = 0.5
+
+# Nothing here branches on tensors in Python (tf.cond is explicit), so AutoGraph has nothing to
+# convert; skipping its source transformation saves seconds of tracing per tf.data pipeline.
+_no_autograph = tf.autograph.experimental.do_not_convert
+
+# Phase-vocoder framing at 16 kHz: 32 ms windows (16 Hz bins, enough to separate the harmonics of
+# a voice) with an 8 ms hop (75 % Hann overlap, so the overlap-add of modified frames is smooth).
+PV_N_FFT = 512
+PV_HOP = 128
+
+# The waveform transforms this module owns, in the order augment_waveform applies them: signal
+# changes first, then the filter, the shift, and the additive noise last (noise should not be
+# pitch-shifted or filtered away).
+TRANSFORMS = ("stretch", "pitch", "bandpass", "shift", "noise")
+
+# Defaults matching configs/base.yaml, used when a key is missing from a section.
+_DEFAULTS = {
+    "noise": {"stddev": 0.005},
+    "shift": {"max_seconds": 0.1},
+    "pitch": {"max_semitones": 2.0},
+    "stretch": {"min_rate": 0.9, "max_rate": 1.1},
+    "bandpass": {"low_hz": [50.0, 300.0], "high_hz": [3400.0, 7600.0]},
+}
+
+
+@_no_autograph
+def _fit_center(x: tf.Tensor, n) -> tf.Tensor:
+    """Centre-crop or symmetrically zero-pad ``x`` to ``n`` samples (length after a stretch).
+
+    ``pipeline.fix_length(mode="center")`` in miniature; the pipeline imports this module, so
+    importing it back would be circular.
+    """
+    excess = tf.shape(x)[0] - n
+    start = tf.maximum(excess, 0) // 2
+    y = x[start:start + n]
+    left = tf.maximum(-excess, 0) // 2
+    return tf.pad(y, [[left, n - tf.shape(y)[0] - left]])
+
+
+@_no_autograph
+def add_noise(x: tf.Tensor, *, stddev: float, seed) -> tf.Tensor:
+    """``x`` plus white Gaussian noise of standard deviation ``stddev`` (waveform units)."""
+    return x + tf.random.stateless_normal(tf.shape(x), seed=seed, stddev=stddev, dtype=x.dtype)
+
+
+@_no_autograph
+def time_shift(x: tf.Tensor, *, shift) -> tf.Tensor:
+    """Delay ``x`` by ``shift`` samples (negative: advance), filling with zeros -- no wrap-around.
+
+    The output has the length of ``x``; ``|shift| >= len(x)`` gives all zeros.
+    """
+    n = tf.shape(x)[0]
+    shift = tf.clip_by_value(tf.cast(shift, tf.int32), -n, n)
+    padded = tf.pad(x, [[n, n]])
+    return padded[n - shift:2 * n - shift]
+
+
+@_no_autograph
+def time_stretch(
+    x: tf.Tensor, *, rate, n_fft: int = PV_N_FFT, hop_length: int = PV_HOP
+) -> tf.Tensor:
+    """Phase-vocoder time stretch: speed up by ``rate`` (> 1 shorter, < 1 longer), same pitch.
+
+    Args:
+        x: float32 ``(samples,)``.
+        rate: speed factor > 0 (Python float or scalar tensor).
+        n_fft, hop_length: STFT framing in samples.
+
+    Returns:
+        float32 ``(round(samples / rate),)``.
+    """
+    if isinstance(rate, (int, float)) and not rate > 0:
+        raise ParameterError(f"time_stretch rate must be > 0, got {rate!r}")
+    x = tf.convert_to_tensor(x, tf.float32)
+    rate = tf.cast(rate, tf.float32)
+    n = tf.shape(x)[0]
+    # Pad by a whole window each side so every real sample is covered by fully overlapping frames
+    # (the inverse window is exact there); the padding is trimmed from the output below.
+    xp = tf.pad(x, [[n_fft, n_fft]])
+    spec = tf.signal.stft(xp, frame_length=n_fft, frame_step=hop_length, fft_length=n_fft,
+                          window_fn=tf.signal.hann_window, pad_end=True)  # (frames, bins)
+    n_frames = tf.shape(spec)[0]
+    steps = tf.range(0.0, tf.cast(n_frames, tf.float32), rate)  # fractional input frame per output
+    spec = tf.pad(spec, [[0, 2], [0, 0]])
+    index = tf.cast(tf.floor(steps), tf.int32)
+    alpha = (steps - tf.floor(steps))[:, None]
+    left, right = tf.gather(spec, index), tf.gather(spec, index + 1)
+    magnitude = (1.0 - alpha) * tf.abs(left) + alpha * tf.abs(right)
+    # Output and input frames share one hop, so each output frame advances every bin's phase by
+    # the phase difference measured between the two input frames it interpolates. librosa adds
+    # the expected advance and the wrapped deviation from it: the same angle modulo 2 pi. One
+    # atan2 of the product instead of two keeps this cheap.
+    increment = tf.math.angle(right * tf.math.conj(left))
+    running = tf.cumsum(increment, axis=0, exclusive=True)
+    # Anchor the phases on the first output frame whose source frame lies wholly inside the signal.
+    # (librosa anchors on frame 0, which here is all padding: its phases are arbitrary, the bins
+    # of one partial then add incoherently and a steady sine loses ~20 % of its amplitude.)
+    first_inside = tf.cast(tf.math.ceil((n_fft // hop_length) / rate), tf.int32)
+    anchor = tf.minimum(first_inside, tf.shape(steps)[0] - 1)
+    phase = tf.math.angle(left[anchor])[None, :] + running - running[anchor][None, :]
+    stretched = tf.complex(magnitude * tf.cos(phase), magnitude * tf.sin(phase))
+    y = tf.signal.inverse_stft(stretched, frame_length=n_fft, frame_step=hop_length,
+                               fft_length=n_fft,
+                               window_fn=tf.signal.inverse_stft_window_fn(hop_length))
+    # Output frame t (window centre t*hop + n_fft/2) carries input frame t*rate (centre
+    # t*rate*hop + n_fft/2), so padded input time u maps to (u - n_fft/2) / rate + n_fft/2 and the
+    # first real sample (u = n_fft) lands here:
+    start = tf.cast(tf.round(n_fft / 2 / rate + n_fft / 2), tf.int32)
+    length = tf.cast(tf.round(tf.cast(n, tf.float32) / rate), tf.int32)
+    y = y[start:start + length]
+    return tf.pad(y, [[0, length - tf.shape(y)[0]]])
+
+
+@_no_autograph
+def pitch_shift(x: tf.Tensor, *, semitones) -> tf.Tensor:
+    """Shift the pitch of ``x`` by ``semitones`` (may be fractional or negative), same length.
+
+    Stretches by the pitch ratio ``r = 2 ** (semitones / 12)`` (the clip becomes ``r`` times
+    longer at the same pitch), then resamples those ``round(len * r)`` samples to ``len`` samples
+    (band-limited, in the FFT domain), which multiplies every frequency by ``r``.
+    """
+    x = tf.convert_to_tensor(x, tf.float32)
+    n = tf.shape(x)[0]
+    ratio = tf.pow(2.0, tf.cast(semitones, tf.float32) / 12.0)
+    stretched = time_stretch(x, rate=1.0 / ratio)
+    return _resample_fft(stretched, n)
+
+
+@_no_autograph
+def _resample_fft(x: tf.Tensor, n) -> tf.Tensor:
+    """Band-limited resampling of ``x`` to ``n`` samples over the same span (FFT truncation or
+    zero-padding: exact anti-aliasing when shrinking, two FFTs instead of a resampling kernel)."""
+    m = tf.shape(x)[0]
+    spectrum = tf.signal.rfft(x, fft_length=[m])
+    bins = n // 2 + 1
+    kept = spectrum[:bins]
+    kept = tf.pad(kept, [[0, bins - tf.shape(kept)[0]]])
+    scale = tf.cast(n, tf.float32) / tf.cast(m, tf.float32)
+    return tf.signal.irfft(kept, fft_length=[n]) * scale
+
+
+@_no_autograph
+def bandpass(x: tf.Tensor, *, low_hz, high_hz, sample_rate: int = SAMPLE_RATE) -> tf.Tensor:
+    """Keep only the band ``[low_hz, high_hz]`` of ``x`` (FFT-domain brick-wall mask).
+
+    The whole clip is filtered at once (one real FFT), so the filter is zero-phase and exact in the
+    frequency domain; its time-domain ringing is bounded to the clip (circular). Cutoffs in Hz.
+    """
+    x = tf.convert_to_tensor(x, tf.float32)
+    n = tf.shape(x)[0]
+    spectrum = tf.signal.rfft(x, fft_length=[n])
+    bin_hz = float(sample_rate) / tf.cast(n, tf.float32)
+    freqs = tf.cast(tf.range(n // 2 + 1), tf.float32) * bin_hz
+    keep = (freqs >= tf.cast(low_hz, tf.float32)) & (freqs <= tf.cast(high_hz, tf.float32))
+    return tf.signal.irfft(spectrum * tf.cast(keep, spectrum.dtype), fft_length=[n])
+
+
+def _number(section: str, key: str, value, *, low: float = 0.0,
+            low_inclusive: bool = True) -> float:
+    name = f"augment.{section}.{key}"
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{name} must be a number, got {value!r}") from None
+    if not (value >= low if low_inclusive else value > low) or not math.isfinite(value):
+        raise ConfigError(f"{name} must be {'>=' if low_inclusive else '>'} {low}, got {value!r}")
+    return value
+
+
+def _range(section: str, key: str, value, *, nyquist: float) -> tuple:
+    name = f"augment.{section}.{key}"
+    if not isinstance(value, (list, tuple)) or len(value) != 2:
+        raise ConfigError(f"{name} must be a [min, max] pair in Hz, got {value!r}")
+    lo, hi = (_number(section, key, v) for v in value)
+    if lo > hi or hi > nyquist:
+        raise ConfigError(f"{name} must satisfy 0 <= min <= max <= {nyquist} Hz, got {value!r}")
+    return lo, hi
+
+
+def validate_augment_config(augment_config: Mapping, *, sample_rate: int = SAMPLE_RATE) -> dict:
+    """Check ``config["augment"]`` and return the enabled waveform transforms with their settings.
+
+    Sections absent or with ``enabled: false`` are left out; ``specaugment`` (a model layer) and
+    unknown sections are ignored here. Every section accepts ``p`` (probability, default 0.5).
+
+    Returns:
+        ``{name: {"enabled": True, "p": float, ...parameters}}`` for each enabled transform, in
+        application order.
+
+    Raises:
+        ConfigError: a value of the wrong kind or out of range, named by its dotted key.
+    """
+    out = {}
+    for name in TRANSFORMS:
+        section = (augment_config or {}).get(name) or {}
+        if not isinstance(section, Mapping):
+            raise ConfigError(f"augment.{name} must be a mapping, got {section!r}")
+        if not section.get("enabled", False):
+            continue
+        merged = {**_DEFAULTS[name], **section}
+        p = _number(name, "p", merged.get("p", DEFAULT_P))
+        if p > 1:
+            raise ConfigError(f"augment.{name}.p must be a probability in [0, 1], got {p!r}")
+        params = {"enabled": True, "p": p}  # a valid config section again: validation is idempotent
+        if name == "noise":
+            params["stddev"] = _number(name, "stddev", merged["stddev"])
+        elif name == "shift":
+            params["max_seconds"] = _number(name, "max_seconds", merged["max_seconds"])
+        elif name == "pitch":
+            params["max_semitones"] = _number(name, "max_semitones", merged["max_semitones"])
+        elif name == "stretch":
+            lo = _number(name, "min_rate", merged["min_rate"], low_inclusive=False)
+            hi = _number(name, "max_rate", merged["max_rate"], low_inclusive=False)
+            if lo > hi:
+                raise ConfigError(f"augment.stretch.min_rate ({lo}) must be <= max_rate ({hi})")
+            params.update(min_rate=lo, max_rate=hi)
+        elif name == "bandpass":
+            nyquist = sample_rate / 2.0
+            low = _range(name, "low_hz", merged["low_hz"], nyquist=nyquist)
+            high = _range(name, "high_hz", merged["high_hz"], nyquist=nyquist)
+            if low[1] >= high[0]:
+                raise ConfigError(
+                    f"augment.bandpass: low_hz {list(low)} must lie below high_hz {list(high)}"
+                )
+            params.update(low_hz=low, high_hz=high)
+        out[name] = params
+    return out
+
+
+def _draw(name: str, cfg: Mapping, *, seed, n, sample_rate: int):
+    """Draw the random parameters of transform ``name`` from ``seed``; return ``x -> x'``."""
+    def uniform(lo, hi, dtype=tf.float32, shape=()):
+        return tf.random.stateless_uniform(shape, seed=seed, minval=lo, maxval=hi, dtype=dtype)
+
+    if name == "stretch":
+        rate = uniform(cfg["min_rate"], cfg["max_rate"])
+        return lambda x: _fit_center(time_stretch(x, rate=rate), n)
+    if name == "pitch":
+        steps = uniform(-cfg["max_semitones"], cfg["max_semitones"])
+        return lambda x: pitch_shift(x, semitones=steps)
+    if name == "bandpass":
+        (low_lo, low_hi), (high_lo, high_hi) = cfg["low_hz"], cfg["high_hz"]
+        u = uniform(0.0, 1.0, shape=(2,))
+        low, high = low_lo + u[0] * (low_hi - low_lo), high_lo + u[1] * (high_hi - high_lo)
+        return lambda x: bandpass(x, low_hz=low, high_hz=high, sample_rate=sample_rate)
+    if name == "shift":
+        m = int(round(cfg["max_seconds"] * sample_rate))
+        shift = uniform(-m, m + 1, dtype=tf.int32)
+        return lambda x: time_shift(x, shift=shift)
+    if name == "noise":
+        return lambda x: add_noise(x, stddev=cfg["stddev"], seed=seed)
+    raise ValueError(f"unknown transform {name!r}")  # unreachable: names come from TRANSFORMS
+
+
+@_no_autograph
+def augment_waveform(
+    x: tf.Tensor, *, augment_config: Mapping, seed, sample_rate: int = SAMPLE_RATE
+) -> tf.Tensor:
+    """Randomly augment one training waveform.
+
+    Args:
+        x: float32 ``(samples,)`` in [-1, 1].
+        augment_config: ``config["augment"]``, validated here (once, when the graph is traced).
+        seed: shape ``[2]`` integer tensor; the same seed gives the same output.
+        sample_rate: rate of ``x`` in Hz (for the shift in seconds and the filter cutoffs).
+
+    Returns:
+        float32 ``(samples,)``, same length as ``x``, clipped to [-1, 1].
+    """
+    x = tf.convert_to_tensor(x, tf.float32)
+    static_shape = x.shape
+    enabled = validate_augment_config(augment_config, sample_rate=sample_rate)  # trace time only
+    if not enabled:
+        return x
+    n = tf.shape(x)[0]
+    # One (gate, parameter) seed pair per transform, fixed by position so that switching one
+    # transform on or off does not change the draws of the others.
+    seeds = tf.random.experimental.stateless_split(tf.cast(seed, tf.int64), num=2 * len(TRANSFORMS))
+
+    for i, name in enumerate(TRANSFORMS):
+        if name not in enabled:
+            continue
+        gate = tf.random.stateless_uniform([], seed=seeds[2 * i])
+        transform = _draw(name, enabled[name], seed=seeds[2 * i + 1], n=n, sample_rate=sample_rate)
+        # tf.cond skips the cost of a transform that is not drawn (the phase vocoder is not free).
+        x = tf.cond(gate < enabled[name]["p"], lambda f=transform, x=x: f(x), lambda x=x: x)
+        x.set_shape(static_shape)
+    return tf.clip_by_value(x, -1.0, 1.0)
