@@ -1,0 +1,138 @@
+"""Tests of ser_tf.data.manifest: data specs, probing, duplicates, label sets, the demo default."""
+
+import os
+import shutil
+import warnings
+
+import numpy as np
+import pytest
+
+from ser_tf.data import manifest
+from ser_tf.data.manifest import (
+    DuplicateClipsWarning,
+    UnreadableAudioWarning,
+    load_data,
+    parse_data_spec,
+)
+from ser_tf.errors import DataError, LabelError, ParameterError
+
+# RAVDESS emotion codes: 01 neutral, 02 calm, 03 happy, 05 angry.
+CODES = ("01", "02", "03", "05")
+
+
+@pytest.fixture
+def ravdess_root(tmp_path, write_wav):
+    """3 actors x 4 emotions x 2 statements of 0.1 s noise in RAVDESS naming (24 files)."""
+    root = tmp_path / "ravdess"
+    for actor in (1, 2, 3):
+        for emo in CODES:
+            for stmt in ("01", "02"):
+                write_wav(root / f"Actor_{actor:02d}" / f"03-01-{emo}-01-{stmt}-01-{actor:02d}.wav")
+    return root
+
+
+def test_parse_data_spec():
+    assert parse_data_spec("ravdess=/data/r") == ("ravdess", "/data/r")
+    assert parse_data_spec(" CREMA-D = /data/c ") == ("cremad", "/data/c")
+    assert parse_data_spec("tess=~/t") == ("tess", os.path.expanduser("~/t"))
+    assert parse_data_spec("demo") == ("demo", None)
+    for bad in ("ravdess", "ravdess=", "=/data", "/data/ravdess"):
+        with pytest.raises(ParameterError, match=rf"{bad!r}.*corpus=PATH"):
+            parse_data_spec(bad)
+    with pytest.raises(DataError, match="unknown corpus 'nosuch'"):
+        parse_data_spec("nosuch=/data")
+
+
+def test_load_data_probes_and_labels(ravdess_root):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a clean corpus: not a single warning
+        bundle = load_data([f"ravdess={ravdess_root}"])
+    assert len(bundle.records) == 24 and not bundle.skipped and not bundle.is_demo
+    assert bundle.label_set.classes == ("neutral", "calm", "happy", "angry")
+    assert bundle.roots == {"ravdess": str(ravdess_root)}
+    assert sorted(bundle.durations.values()) == pytest.approx([0.1] * 24)
+    labels = bundle.labels_array()
+    assert labels.dtype == np.int32
+    assert [bundle.label_set.classes[i] for i in labels] == [r.emotion for r in bundle.records]
+
+
+def test_corrupt_and_empty_files_are_skipped_with_one_warning(ravdess_root, touch):
+    garbage = touch(ravdess_root / "Actor_01" / "03-01-04-01-01-01-01.wav", os.urandom(2000))
+    empty = touch(ravdess_root / "Actor_02" / "03-01-04-01-01-01-02.wav", b"")
+    with pytest.warns(UnreadableAudioWarning, match=r"left out 2 unreadable") as caught:
+        bundle = load_data([f"ravdess={ravdess_root}"])
+    assert len([w for w in caught if w.category is UnreadableAudioWarning]) == 1
+    assert len(bundle.records) == 24
+    assert sorted(p for p, _ in bundle.skipped) == sorted([str(garbage), str(empty)])
+    for path, reason in bundle.skipped:
+        assert reason and not reason.startswith(path)  # the reason, without the path repeated
+    assert "sad" not in bundle.label_set.classes  # the only sad clips were the bad ones
+
+
+def test_byte_identical_copies_are_dropped(ravdess_root):
+    src = ravdess_root / "Actor_01" / "03-01-01-01-01-01-01.wav"
+    copy = ravdess_root / "Actor_03" / "03-01-01-01-01-02-03.wav"
+    shutil.copyfile(src, copy)
+    with pytest.warns(DuplicateClipsWarning, match="1 duplicate"):
+        bundle = load_data([f"ravdess={ravdess_root}"])
+    assert str(copy) not in {r.path for r in bundle.records}
+    assert bundle.dropped["duplicate:content"] == 1
+    assert bundle.duplicates == [(str(copy), str(src), "content")]
+    # Without content checks the copy stays.
+    assert len(load_data([f"ravdess={ravdess_root}"], dedupe_content=False).records) == 25
+
+
+def test_same_file_through_two_corpora_is_kept_once(ravdess_root, tmp_path):
+    folder = tmp_path / "byclass" / "happy"
+    folder.mkdir(parents=True)
+    target = ravdess_root / "Actor_02" / "03-01-03-01-01-01-02.wav"
+    os.symlink(target, folder / "linked.wav")
+    with pytest.warns(DuplicateClipsWarning):
+        bundle = load_data([f"ravdess={ravdess_root}", f"folder={tmp_path / 'byclass'}"],
+                           probe=False)
+    assert bundle.dropped["duplicate:path"] == 1
+    assert [r.corpus for r in bundle.records].count("folder") == 0
+
+
+def test_label_set_drops_are_counted(ravdess_root):
+    bundle = load_data([f"ravdess={ravdess_root}"], labels="common6")
+    assert bundle.label_set.name == "common6"
+    assert bundle.label_drops() == {"calm": 6}
+    assert bundle.dropped["label:calm"] == 6
+    assert {r.emotion for r in bundle.records} == {"neutral", "happy", "angry"}
+    with pytest.raises(LabelError, match=r"no clips of \['disgust', 'fearful', 'sad'\]"):
+        load_data([f"ravdess={ravdess_root}"], labels="common6", require_all=True)
+    with pytest.raises(LabelError, match="unknown label set 'bogus'"):
+        load_data([f"ravdess={ravdess_root}"], labels="bogus")
+    with pytest.raises(DataError, match="keeps none"):
+        load_data([f"ravdess={ravdess_root}"], labels="sad,disgust")
+
+
+def test_bad_corpus_arguments(ravdess_root, tmp_path, touch):
+    with pytest.raises(DataError, match="given more than once"):
+        load_data([f"ravdess={ravdess_root}", f"ravdess={ravdess_root}"])
+    with pytest.raises(DataError, match="does not exist"):
+        load_data([f"ravdess={tmp_path / 'missing'}"])
+    bad = tmp_path / "bad"
+    touch(bad / "Actor_01" / "03-01-01-01-01-01-01.wav", b"garbage")
+    with pytest.warns(UnreadableAudioWarning), pytest.raises(DataError, match="no usable clips"):
+        load_data([f"ravdess={bad}"])
+    with pytest.raises(ParameterError, match="scan options"):
+        load_data([f"ravdess={ravdess_root}"], scan_options={"folder": {"speaker_pattern": "x"}})
+
+
+def test_no_spec_means_the_demo_corpus(monkeypatch, tmp_path):
+    calls = []
+    real_scan = manifest.scan_corpus
+
+    def small_demo(name, root=None, **options):
+        calls.append((name, root))
+        # A tiny demo in tmp_path instead of the 256-clip default in the cache.
+        return real_scan(name, tmp_path / "demo", n_speakers=3, clips_per_emotion=1)
+
+    monkeypatch.setattr(manifest, "scan_corpus", small_demo)
+    for specs in (None, []):
+        bundle = load_data(specs, probe=False)
+        assert bundle.is_demo and {r.corpus for r in bundle.records} == {"demo"}
+        assert len(bundle.records) == 24 and bundle.roots == {"demo": str(tmp_path / "demo")}
+    assert calls == [("demo", None), ("demo", None)]
