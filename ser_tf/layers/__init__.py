@@ -8,7 +8,7 @@ from ser_tf.layers.frontend import frontend_from_config, spec_augment_from_confi
 from ser_tf.layers.log_mel import LogMelSpectrogram
 from ser_tf.layers.mel_filters import hz_to_mel, mel_filterbank, mel_to_hz
 from ser_tf.layers.mfcc import MFCC
-from ser_tf.layers.pooling import AttentionPooling, MaskedMeanPooling
+from ser_tf.layers.pooling import AttentionPooling, MaskedMeanPooling, StatisticsPooling
 from ser_tf.layers.spec_augment import SpecAugment
 
 __all__ = [
@@ -16,6 +16,7 @@ __all__ = [
     "LogMelSpectrogram",
     "MFCC",
     "MaskedMeanPooling",
+    "StatisticsPooling",
     "SpecAugment",
     "frontend_from_config",
     "hz_to_mel",

@@ -56,6 +56,42 @@ class MaskedMeanPooling(keras.layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package="ser_tf")
+class StatisticsPooling(keras.layers.Layer):
+    """Mean and standard deviation over the unmasked time steps, concatenated (x-vector style).
+
+    The spread of a feature over an utterance (how much pitch or energy varies) carries emotion as
+    much as its average does, which a plain mean throws away.
+
+    Call args:
+        inputs: ``(batch, time, dim)`` features.
+        mask: optional ``(batch, time)`` bool, True for frames to keep.
+
+    Returns:
+        ``(batch, 2 * dim)``: ``[mean, std]``, in the layer's compute dtype.
+    """
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.supports_masking = True
+
+    def call(self, inputs, mask=None):
+        weights = _float_mask(inputs, mask)
+        values = ops.cast(inputs, "float32")
+        count = ops.maximum(ops.sum(weights, axis=1), _EPSILON)
+        mean = ops.sum(values * weights, axis=1) / count
+        var = ops.sum(weights * ops.square(values - ops.expand_dims(mean, 1)), axis=1) / count
+        std = ops.sqrt(var + 1e-5)  # the floor keeps the gradient finite for constant features
+        return ops.cast(ops.concatenate([mean, std], axis=-1), self.compute_dtype)
+
+    def compute_mask(self, inputs, mask=None):
+        return None
+
+    def compute_output_shape(self, input_shape):
+        dim = input_shape[-1]
+        return (input_shape[0], None if dim is None else 2 * dim)
+
+
+@keras.saving.register_keras_serializable(package="ser_tf")
 class AttentionPooling(keras.layers.Layer):
     """Additive (Bahdanau-style) attention pooling over time.
 

@@ -14,9 +14,9 @@ import keras
 
 from ser_tf import constants as C
 from ser_tf.errors import ConfigError
-from ser_tf.layers.pooling import AttentionPooling, MaskedMeanPooling
+from ser_tf.layers.pooling import AttentionPooling, MaskedMeanPooling, StatisticsPooling
 
-POOLINGS = ("none", "avg", "max", "masked_mean", "attention", "flatten")
+POOLINGS = ("none", "avg", "max", "masked_mean", "stats", "attention", "flatten")
 
 
 def waveform_input(config: Mapping, *, name: str = "waveform") -> keras.KerasTensor:
@@ -62,7 +62,7 @@ def classifier_head(
             poolings; any rank for ``"flatten"``.
         num_classes: outputs of the softmax layer ``classifier`` (>= 2).
         pooling: ``none`` | ``avg`` (GlobalAveragePooling1D) | ``max`` | ``masked_mean``
-            (honours a Keras mask) | ``attention`` (``AttentionPooling``) | ``flatten``.
+            (honours a Keras mask) | ``stats`` (mean and std, ``StatisticsPooling``) | ``attention`` (``AttentionPooling``) | ``flatten``.
         dense_units: units of the hidden ``dense`` layer; 0 or None skips it and its dropout.
         dropout: rate of ``dense_dropout`` after the hidden layer, in [0, 1).
         l2: L2 factor on the hidden layer's kernel (0: none).
@@ -81,6 +81,8 @@ def classifier_head(
         x = keras.layers.GlobalMaxPooling1D(name="pooling")(x)
     elif pooling == "masked_mean":
         x = MaskedMeanPooling(name="pooling")(x)
+    elif pooling == "stats":
+        x = StatisticsPooling(name="pooling")(x)
     elif pooling == "attention":
         x = AttentionPooling(units=attention_units, name="pooling")(x)
     elif pooling == "flatten":

@@ -21,6 +21,7 @@ _FAMILY_MODULES = (
     "ser_tf.models.cnn_rnn",
     "ser_tf.models.cnn",
     "ser_tf.models.bilstm",
+    "ser_tf.models.tdnn",
     "ser_tf.models.hubert",
 )
 

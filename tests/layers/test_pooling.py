@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from ser_tf.errors import ParameterError
-from ser_tf.layers.pooling import AttentionPooling, MaskedMeanPooling
+from ser_tf.layers.pooling import AttentionPooling, MaskedMeanPooling, StatisticsPooling
 from tests.helpers import run_layer_test
 
 
@@ -73,3 +73,22 @@ def test_attention_layer_test(rng, tmp_path):
 def test_attention_rejects_bad_units():
     with pytest.raises(ParameterError, match="units.*0"):
         AttentionPooling(units=0)
+
+
+def test_statistics_pooling_matches_numpy_and_honours_the_mask(rng):
+    x, mask = _sequence(rng)
+    out = StatisticsPooling()(x, mask=mask).numpy()
+    assert out.shape == (3, 8)
+    np.testing.assert_allclose(out[0, :4], x[0].mean(axis=0), atol=1e-5)
+    np.testing.assert_allclose(out[0, 4:], np.sqrt(x[0].var(axis=0) + 1e-5), atol=1e-5)
+    np.testing.assert_allclose(out[1, :4], x[1, :3].mean(axis=0), atol=1e-5)
+    np.testing.assert_allclose(out[1, 4:], np.sqrt(x[1, :3].var(axis=0) + 1e-5), atol=1e-5)
+    assert np.isfinite(out[2]).all()  # all padding gives finite values, not NaN
+
+
+def test_statistics_pooling_layer_test(rng, tmp_path):
+    x, _ = _sequence(rng)
+    run_layer_test(
+        StatisticsPooling, init_kwargs={}, input_data=x, expected_output_shape=(3, 8),
+        expected_num_trainable_weights=0, tmp_path=tmp_path,
+    )

@@ -1,0 +1,39 @@
+#!/usr/bin/env python
+"""Score a trained model on a corpus and write a report: ``python evaluate.py --model RUN --data ravdess=PATH``."""
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="evaluate.py", formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        description="Score a model on a corpus (cross-corpus too: only the classes both share count).",
+    )
+    parser.add_argument("--model", default=None, help="run folder, .keras or .h5 file (default: models/latest)")
+    parser.add_argument("--data", action="append", required=True, metavar="CORPUS=PATH", help="corpus to score, repeatable")
+    parser.add_argument("--out", type=Path, default=Path("evaluation"), help="report folder")
+    parser.add_argument("--labels", default=None, help="class names in output order, if the model has no labels.json")
+    parser.add_argument("--split", choices=("speaker", "kfold", "loso", "random"), default=None,
+                        help="score only the test speakers of this split (rebuilt with the run's seed); default: every clip")
+    args = parser.parse_args(argv)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    from ser_tf.errors import SerError
+    from ser_tf.evaluation.report import format_summary
+    from ser_tf.evaluation.scoring import evaluate_model
+
+    labels = [n.strip() for n in args.labels.split(",")] if args.labels else None
+    try:
+        result = evaluate_model(args.model, data_specs=args.data, out_dir=args.out, labels=labels, split=args.split)
+    except SerError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    print(format_summary(result, result["protocol"]))
+    print(f"\nreport: {args.out / 'report.md'}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

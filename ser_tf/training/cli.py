@@ -1,0 +1,113 @@
+"""``python train.py``: train an architecture on the demo corpus or on real corpora.
+
+The command line only resolves the config; ``ser_tf.training.runner.run_training`` does the work.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from ser_tf.config import apply_overrides, load_config, recipe_path
+from ser_tf.errors import SerError
+
+SPLITS = ("speaker", "kfold", "loso", "random")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="train.py",
+        description="Train a speech-emotion model. With no --data it trains on the built-in demo "
+        "corpus (synthetic voices), which needs no download.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument("--arch", default="cnn_lstm", help="architecture; each has a recipe configs/<arch>.yaml")
+    parser.add_argument("--config", type=Path, default=None, help="recipe YAML (default: configs/<arch>.yaml)")
+    parser.add_argument("--data", action="append", default=None, metavar="CORPUS=PATH",
+                        help="corpus to train on, repeatable: ravdess, tess, cremad, emodb, savee, folder")
+    parser.add_argument("--labels", default=None, help="label set: common6, ravdess8, all9, all10, auto or a list")
+    parser.add_argument("--split", choices=SPLITS, default=None, help="split protocol (default from the recipe: speaker)")
+    parser.add_argument("--epochs", type=int, default=None, help="maximum epochs (default from the recipe)")
+    parser.add_argument("--batch-size", type=int, default=None, help="batch size (default from the recipe)")
+    parser.add_argument("--seed", type=int, default=None, help="seed of every random source (default from the recipe)")
+    parser.add_argument("--out", type=Path, default=None, help="run folder (default models/<arch>-<timestamp>)")
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                        help="override a config key, e.g. --set train.learning_rate=3e-4 (repeatable)")
+    parser.add_argument("--resume", type=Path, default=None, metavar="RUN",
+                        help="continue an interrupted run folder: finished folds are kept")
+    parser.add_argument("--pretrain", action="store_true",
+                        help="self-supervised HuBERT pretraining on the (unlabelled) --data instead of classification")
+    return parser
+
+
+def resolve_config(args, parser) -> dict:
+    """The recipe, then the flags, then ``--set`` overrides (last wins)."""
+    if args.resume is not None:
+        config = load_config(args.resume / "config.yaml")
+        config.pop("resolved", None)
+        return config
+    path = args.config or recipe_path(args.arch)
+    if args.config is None and not path.is_file():
+        from ser_tf.models.registry import list_archs
+
+        parser.error(f"unknown --arch {args.arch!r} (no recipe {path}); choose one of: {', '.join(list_archs())}")
+    config = load_config(path)
+    config.setdefault("model", {})["arch"] = args.arch if args.config is None else config["model"].get("arch", args.arch)
+    flags = {
+        "data.corpora": args.data,
+        "data.labels": args.labels,
+        "data.split": args.split,
+        "train.epochs": args.epochs,
+        "train.batch_size": args.batch_size,
+        "seed": args.seed,
+    }
+    for key, value in flags.items():
+        if value is not None:
+            node = config
+            *parents, last = key.split(".")
+            for p in parents:
+                node = node[p]
+            node[last] = value
+    return apply_overrides(config, args.overrides)
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    try:
+        config = resolve_config(args, parser)
+        from ser_tf.models.registry import get_arch
+
+        get_arch(config["model"]["arch"])  # an unknown arch fails before any data is read
+        if args.pretrain:
+            return _pretrain(config, args)
+        from ser_tf.evaluation.report import format_summary
+        from ser_tf.training.runner import run_training
+
+        result = run_training(config, run_dir=args.resume or args.out, resume=args.resume is not None)
+    except SerError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("\ninterrupted: continue with  python train.py --resume <run folder>", file=sys.stderr)
+        return 130
+    print()
+    print(format_summary(result.summary, result.summary.get("protocol", {})))
+    print(f"\nrun folder: {result.run_dir}\npredict:    python audio_test.py --model {result.run_dir} --file clip.wav")
+    return 0
+
+
+def _pretrain(config, args) -> int:
+    from ser_tf.data import manifest
+    from ser_tf.models.hubert.pretrain import run_pretraining
+    from ser_tf.training import run_folder
+
+    bundle = manifest.load_data(config["data"]["corpora"] or None, labels="auto")
+    out = args.out or run_folder.new_run_dir(f"{config['model']['arch']}-pretrain")
+    path = run_pretraining(config=config, paths=[r.path for r in bundle.records], out_dir=Path(out))
+    print(f"pretrained encoder: {path}\nfine-tune: python train.py --arch {config['model']['arch']} "
+          f"--set model.pretrained={path}")
+    return 0

@@ -1,0 +1,311 @@
+"""One training run: data, splits, one model per split, reports, and the run folder.
+
+The order is what keeps the numbers honest: load and probe the data, split by speaker, and only
+then oversample or augment the training split. Model selection (early stopping, best weights,
+the k-fold run's exported model) looks at validation speakers only, never at test speakers.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import json
+import shutil
+import sys
+import time
+from pathlib import Path
+from typing import List, Mapping, Optional
+
+import numpy as np
+
+from ser_tf.config import dump_config
+from ser_tf.errors import ConfigError, DataError
+from ser_tf.data import balance, manifest, splits as splits_lib
+from ser_tf.training import callbacks as callbacks_lib
+from ser_tf.training import optim, run_folder, runtime as runtime_lib
+from ser_tf.utils.io import atomic_path, write_json, write_text
+
+
+@dataclasses.dataclass
+class SplitResult:
+    name: str
+    metrics: dict
+    history: dict
+    val_score: float  # the model-selection score on validation speakers
+    fold_dir: Path
+    seconds: float
+
+
+@dataclasses.dataclass
+class RunResult:
+    run_dir: Path
+    results: List[SplitResult]
+    summary: dict  # the metrics of the test split, or the k-fold aggregate
+
+
+def _split_kwargs(data_cfg: Mapping, seed: int) -> dict:
+    method = data_cfg["split"]
+    kw = {"seed": seed, "val_fraction": float(data_cfg["val_fraction"])}
+    if method in ("speaker", "random"):
+        kw["test_fraction"] = float(data_cfg["test_fraction"])
+    if method == "kfold":
+        kw["n_folds"] = int(data_cfg["n_folds"])
+    return kw
+
+
+def _arrays(records, label_set):
+    paths = [r.path for r in records]
+    labels = np.asarray([label_set.index_of(r.emotion) for r in records], dtype=np.int32)
+    return paths, labels
+
+
+def _datasets(split, bundle, config, *, batch_size: int, seed: int):
+    from ser_tf.data.pipeline import make_dataset
+
+    train_records = split.train
+    if config["data"]["balance"] == "oversample":
+        train_records = balance.oversample(train_records, seed=seed)  # training split only
+    one_hot = float(config["train"].get("label_smoothing", 0.0)) > 0
+    n_classes = len(bundle.label_set.classes)
+    out = {}
+    for name, records, training in (
+        ("train", train_records, True),
+        ("val", split.val, False),
+        ("test", split.test, False),
+    ):
+        paths, labels = _arrays(records, bundle.label_set)
+        ds = make_dataset(paths, labels, config=config, training=training, batch_size=batch_size, seed=seed)
+        if not training:
+            _check_complete(ds, labels, name)
+        if one_hot and name != "test":
+            import tensorflow as tf
+
+            ds = ds.map(lambda x, y: (x, tf.one_hot(y, n_classes)))
+        out[name] = (ds, labels, records)
+    return out
+
+
+def _check_complete(ds, labels, name: str) -> None:
+    """Metrics pair predictions with records by position: a file the pipeline dropped would shift
+    every label after it, so an evaluation split must come through whole. (Iterating also fills
+    the dataset's cache, so the later passes do not decode again.)"""
+    seen = np.concatenate([y.numpy() for _, y in ds]) if len(labels) else np.zeros(0)
+    if len(seen) != len(labels) or not np.array_equal(seen, labels):
+        raise DataError(
+            f"the {name} split lost {len(labels) - len(seen)} of its {len(labels)} clips while "
+            "decoding (see the warnings above); fix or remove those files and run again"
+        )
+
+
+def _loss(config):
+    import keras
+
+    smoothing = float(config["train"].get("label_smoothing", 0.0))
+    if smoothing > 0:
+        return keras.losses.CategoricalCrossentropy(label_smoothing=smoothing)
+    return keras.losses.SparseCategoricalCrossentropy()
+
+
+def _save_model(model, fold_dir: Path) -> None:
+    from absl import logging as absl_logging
+
+    level = absl_logging.get_verbosity()
+    absl_logging.set_verbosity(absl_logging.ERROR)  # .h5 is asked for; skip Keras's "legacy" nag
+    try:
+        for name in ("model.keras", "model.h5"):
+            with atomic_path(fold_dir / name) as tmp:
+                model.save(tmp)
+    finally:
+        absl_logging.set_verbosity(level)
+
+
+def train_split(split, bundle, config, *, fold_dir: Path, rt, strategy, verbose: int) -> SplitResult:
+    """Train, select on validation, save and evaluate one split; write its report."""
+    import keras
+
+    from ser_tf.evaluation import metrics as metrics_lib, report as report_lib
+    from ser_tf.models.registry import build_model, get_arch
+
+    started = time.time()
+    seed = int(config["seed"])
+    train_cfg = config["train"]
+    runtime_lib.set_seed(seed)  # each split starts from the same random state
+    fold_dir.mkdir(parents=True, exist_ok=True)
+    batch_size = int(train_cfg["batch_size"])
+    data = _datasets(split, bundle, config, batch_size=batch_size, seed=seed)
+    train_ds, train_labels, _ = data["train"]
+    val_ds, val_labels, _ = data["val"]
+    test_ds, test_labels, test_records = data["test"]
+    steps = int(np.ceil(len(train_labels) / batch_size))
+    arch = config["model"]["arch"]
+    with strategy.scope():
+        model = build_model(arch, num_classes=len(bundle.label_set.classes), config=config)
+        model.compile(
+            optimizer=optim.make_optimizer(train_cfg, steps_per_epoch=steps),
+            loss=_loss(config),
+            metrics=["accuracy"],
+            jit_compile=rt.jit_compile,
+        )
+    cbs = callbacks_lib.make_callbacks(
+        train_cfg, fold_dir=fold_dir, val_dataset=val_ds, val_labels=val_labels, verbose=verbose
+    )
+    spec = get_arch(arch)
+    if spec.make_callbacks is not None:
+        cbs = spec.make_callbacks(model=model, config=config) + cbs
+    class_weight = None
+    if config["data"]["balance"] == "class_weight":
+        class_weight = balance.class_weights(train_labels, num_classes=len(bundle.label_set.classes))
+    history = model.fit(
+        train_ds, validation_data=val_ds, epochs=int(train_cfg["epochs"]), callbacks=cbs,
+        class_weight=class_weight, verbose=verbose, shuffle=False,  # the dataset shuffles itself
+    )
+    _save_model(model, fold_dir)
+    y_prob = model.predict(test_ds, verbose=0)
+    metrics = metrics_lib.compute_metrics(
+        test_labels, y_prob, class_names=list(bundle.label_set.classes),
+        speakers=[r.speaker for r in test_records],
+    )
+    monitor = train_cfg["early_stopping"]["monitor"]
+    values = history.history.get(monitor) or [float("nan")]
+    val_score = float(np.nanmin(values) if monitor.endswith("loss") else np.nanmax(values))
+    write_json(fold_dir / "selection.json", {"monitor": monitor, "best": val_score, "epochs_run": len(values)})
+    protocol = _protocol(split, bundle, config)
+    report_lib.write_report(
+        fold_dir / "report", metrics=metrics, protocol=protocol,
+        class_names=list(bundle.label_set.classes), y_true=test_labels, y_prob=y_prob,
+        history=history.history, title=f"{arch} - {split.name}", is_demo=bundle.is_demo,
+    )
+    keras.backend.clear_session(free_memory=True)
+    return SplitResult(split.name, metrics, history.history, val_score, fold_dir, time.time() - started)
+
+
+def _protocol(split, bundle, config) -> dict:
+    protocol = dict(split.protocol())
+    protocol.update(
+        label_set=bundle.label_set.name,
+        classes=list(bundle.label_set.classes),
+        corpora=dict(bundle.roots),
+        demo_data=bool(bundle.is_demo),
+        duration_s=float(config["audio"]["duration"]),
+        selection=f"best {config['train']['early_stopping']['monitor']} on validation speakers",
+    )
+    return protocol
+
+
+def _write_run_config(run_dir: Path, config: Mapping, bundle, splits, rt) -> None:
+    resolved = dict(config)
+    resolved["resolved"] = {
+        "data_roots": dict(bundle.roots),
+        "label_set": {"name": bundle.label_set.name, "classes": list(bundle.label_set.classes)},
+        "skipped_files": len(bundle.skipped),
+        "dropped": {str(k): int(v) for k, v in bundle.dropped.items()},
+        "splits": {
+            s.name: {part: sorted({r.speaker for r in getattr(s, part)}) for part in ("train", "val", "test")}
+            for s in splits
+        },
+        "runtime": rt.describe(),
+        "python": sys.version.split()[0],
+    }
+    write_text(run_dir / "config.yaml", dump_config(resolved))
+
+
+def run_training(config: Mapping, *, run_dir: Optional[Path] = None, resume: bool = False,
+                 verbose: Optional[int] = None, log=print) -> RunResult:
+    """Run a whole recipe and return where it went and what it measured.
+
+    Args:
+        config: the resolved config (``ser_tf.config``).
+        run_dir: the run folder; default ``models/<arch>-<timestamp>``.
+        resume: continue an interrupted run in ``run_dir``: finished folds are kept, and the
+            interrupted one continues from its last epoch backup.
+        verbose: Keras verbosity; default a progress bar on a terminal, one line per epoch else.
+        log: where progress lines go.
+    """
+    if verbose is None:
+        verbose = 1 if sys.stdout.isatty() else 2
+    seed = int(config["seed"])
+    runtime_lib.set_seed(seed)
+    rt = runtime_lib.resolve_runtime(config["train"])
+    strategy = runtime_lib.apply_runtime(rt)
+    data_cfg = config["data"]
+    bundle = manifest.load_data(data_cfg["corpora"] or None, labels=data_cfg["labels"], require_all=True)
+    splits = splits_lib.make_splits(bundle.records, method=data_cfg["split"], **_split_kwargs(data_cfg, seed))
+    if data_cfg.get("only_folds"):
+        splits = _pick_folds(splits, data_cfg["only_folds"])
+    if run_dir is None:
+        run_dir = run_folder.new_run_dir(config["model"]["arch"])
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    log(f"run folder: {run_dir}  ({rt.describe()})")
+    if bundle.is_demo:
+        log("data: the built-in DEMO corpus (synthetic voices, not real emotional speech)")
+    if not resume:
+        _write_run_config(run_dir, config, bundle, splits, rt)
+        run_folder.write_labels(run_dir, classes=bundle.label_set.classes, label_set=bundle.label_set.name, config=config)
+    results = []
+    multi = data_cfg["split"] in ("kfold", "loso")
+    for i, split in enumerate(splits, 1):
+        fold_dir = run_dir / split.name if multi else run_dir
+        done = fold_dir / "report" / "metrics.json"
+        if resume and done.is_file():
+            results.append(_load_finished(split.name, fold_dir))
+            log(f"[{split.name}] finished earlier; kept")
+            continue
+        log(f"[{split.name}] {len(split.train)} train / {len(split.val)} val / {len(split.test)} test clips")
+        result = train_split(split, bundle, config, fold_dir=fold_dir, rt=rt, strategy=strategy, verbose=verbose)
+        results.append(result)
+        log(f"[{split.name}] UA {result.metrics['ua']:.3f}  WA {result.metrics['accuracy']:.3f}  "
+            f"macro-F1 {result.metrics['macro_f1']:.3f}  ({result.seconds:.0f} s)")
+        if multi:  # rewrite the aggregate after every fold, so an interrupted run keeps its folds
+            summary = _write_cv(run_dir, results, splits, bundle, config)
+    if multi:
+        best = _select_export(results, config)
+        for name in ("model.keras", "model.h5"):
+            shutil.copy2(best.fold_dir / name, run_dir / name)
+        write_json(run_dir / "export.json", {"fold": best.name, "reason": "best validation score; "
+                   f"{config['train']['early_stopping']['monitor']}={best.val_score:.4f}"})
+    else:
+        summary = json.loads((results[0].fold_dir / "report" / "metrics.json").read_text())
+    run_folder.point_latest(run_dir)
+    return RunResult(run_dir, results, summary)
+
+
+def _pick_folds(splits, wanted):
+    numbers = [int(n) for n in wanted]
+    bad = [n for n in numbers if not 1 <= n <= len(splits)]
+    if bad:
+        raise ConfigError(f"data.only_folds {bad} out of range: there are folds 1..{len(splits)}")
+    return [splits[n - 1] for n in numbers]
+
+
+def _select_export(results, config) -> SplitResult:
+    # Choose the exported fold model by its validation score: test speakers play no part.
+    minimise = config["train"]["early_stopping"]["monitor"].endswith("loss")
+    return sorted(results, key=lambda r: r.val_score if minimise else -r.val_score)[0]
+
+
+def _write_cv(run_dir, results, splits, bundle, config) -> dict:
+    from ser_tf.evaluation import report as report_lib
+
+    protocol = _protocol(splits[0], bundle, config)
+    protocol.update(method=f"{config['data']['split']} ({len(splits)} folds)", folds_finished=len(results))
+    protocol.pop("splits", None)
+    protocol["folds"] = {s.name: s.protocol() for s in splits}
+    paths = report_lib.write_cv_report(
+        run_dir / "report", fold_metrics=[r.metrics for r in results], protocol=protocol,
+        class_names=list(bundle.label_set.classes), is_demo=bundle.is_demo,
+        fold_histories=[r.history for r in results],
+    )
+    return json.loads(Path(paths["metrics.json"]).read_text())
+
+
+def _load_finished(name: str, fold_dir: Path) -> SplitResult:
+    metrics = json.loads((fold_dir / "report" / "metrics.json").read_text())
+    history = {}
+    with open(fold_dir / "training_history.csv", newline="") as fh:
+        for row in csv.DictReader(fh):
+            for key, value in row.items():
+                if key != "epoch":
+                    history.setdefault(key, []).append(float(value))
+    score = json.loads((fold_dir / "selection.json").read_text())["best"]
+    return SplitResult(name, metrics, history, score, fold_dir, 0.0)

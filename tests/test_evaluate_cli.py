@@ -1,0 +1,51 @@
+"""evaluate.py as a user runs it, on the model trained by the workflow test's recipe."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _run(script, args, cwd, timeout=600):
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", PYTHONPATH=str(ROOT))
+    return subprocess.run([sys.executable, str(ROOT / script), *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.fixture(scope="module")
+def run_and_corpora(tmp_path_factory):
+    from ser_tf.data.demo import ensure_demo_corpus
+
+    demo = ensure_demo_corpus(tmp_path_factory.mktemp("demo"), n_speakers=4, clips_per_emotion=1)
+    cwd = tmp_path_factory.mktemp("work")
+    proc = _run("train.py", ["--arch", "cnn_lstm_small", "--data", f"demo={demo}", "--epochs", "1",
+                             "--batch-size", "8", "--labels", "angry,happy,sad,neutral,calm",
+                             "--set", "audio.duration=1.0", "--set", "model.conv_filters=[4, 8]",
+                             "--set", "model.rnn_units=8", "--set", "model.dense_units=8"], cwd)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return cwd, demo
+
+
+def test_cross_corpus_scoring_keeps_shared_classes_and_says_what_was_left_out(run_and_corpora):
+    cwd, demo = run_and_corpora
+    proc = _run("evaluate.py", ["--data", f"demo={demo}", "--out", "eval"], cwd)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    metrics = json.loads((cwd / "eval" / "metrics.json").read_text())
+    cross = metrics["protocol"]["cross_corpus"]
+    assert set(cross["shared_classes"]) == {"angry", "happy", "sad", "neutral", "calm"}
+    assert set(cross["data_only_classes"]) == {"fearful", "disgust", "surprised"}
+    assert cross["n_clips_dropped"] == 4 * 3  # one clip per speaker and left-out emotion
+    assert metrics["n_clips"] == 4 * 5
+    assert {"accuracy", "ua", "macro_f1", "per_class", "roc_auc"} <= set(metrics)
+    assert (cwd / "eval" / "report.md").is_file() and "UA" in proc.stdout
+
+
+def test_missing_model_is_a_clear_error(tmp_path, run_and_corpora):
+    _, demo = run_and_corpora
+    proc = _run("evaluate.py", ["--model", str(tmp_path / "nope.keras"), "--data", f"demo={demo}"], tmp_path)
+    assert proc.returncode == 2 and "nope.keras" in proc.stderr and "Traceback" not in proc.stderr
