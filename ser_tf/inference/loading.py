@@ -1,0 +1,278 @@
+"""Finding a trained model and its class names, and loading it safely.
+
+Resolution of ``--model``:
+
+- a ``.keras`` or ``.h5`` file: its class names come from ``labels.json`` beside it, or ``--labels``;
+- a run folder (``models/<arch>-<timestamp>/``): its ``model.keras`` (else ``model.h5``) and
+  ``labels.json``;
+- nothing: the run named by ``<models dir>/latest``, where the models dir is ``$SER_TF_MODELS`` or
+  ``models`` under the current directory.
+
+Models are always loaded with Keras safe mode on; a file that needs unsafe deserialization (a
+``Lambda`` layer holding Python bytecode) is refused, never loaded. Everything except
+``load_keras_model`` runs without importing TensorFlow, so the CLI can report a missing model at
+once.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import json
+import os
+import re
+import zipfile
+from pathlib import Path
+from typing import List, Optional, Sequence
+
+from ser_tf.constants import DURATION, SAMPLE_RATE
+from ser_tf.errors import ModelError, ParameterError
+
+MODELS_ENV = "SER_TF_MODELS"
+TRAIN_COMMAND = "python train.py --arch cnn_lstm"
+MODEL_SUFFIXES = (".keras", ".h5", ".hdf5")
+
+
+class NoModelError(ModelError):
+    """No ``--model`` was given and no trained run exists yet."""
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelInfo:
+    """Where a model lives and what its run folder says about it.
+
+    Attributes:
+        path: the ``.keras`` / ``.h5`` file.
+        run_dir: the run folder holding it, or ``None`` for a bare file.
+        classes: class names in output order, or ``None`` when no ``labels.json`` was found.
+        sample_rate: rate the model expects, in Hz.
+        duration: training clip length in seconds (``None`` if the run does not say).
+        arch: architecture name from ``labels.json`` (``None`` if unknown).
+    """
+
+    path: Path
+    run_dir: Optional[Path]
+    classes: Optional[List[str]]
+    sample_rate: int
+    duration: Optional[float]
+    arch: Optional[str]
+
+
+def models_dir() -> Path:
+    """``$SER_TF_MODELS``, else ``models`` relative to the current directory."""
+    return Path(os.environ.get(MODELS_ENV) or "models")
+
+
+def latest_run(directory: Optional[Path] = None) -> Optional[Path]:
+    """The run folder named by ``<directory>/latest`` (a text file or a symlink), or ``None``."""
+    directory = models_dir() if directory is None else Path(directory)
+    pointer = directory / "latest"
+    if pointer.is_symlink() or pointer.is_dir():
+        target = pointer.resolve()
+        return target if target.is_dir() else None
+    if not pointer.is_file():
+        return None
+    name = pointer.read_text(encoding="utf-8").strip()
+    run = directory / name
+    return run if name and run.is_dir() else None
+
+
+def _model_in_run(run_dir: Path) -> Path:
+    for name in ("model.keras", "model.h5"):
+        if (run_dir / name).is_file():
+            return run_dir / name
+    folds = sorted(p.name for p in run_dir.glob("fold-*") if p.is_dir())
+    if folds:
+        raise ModelError(
+            f"{run_dir}: k-fold run with one model per fold ({', '.join(folds)}); "
+            f"pass one of them, e.g. --model {run_dir / folds[0]}"
+        )
+    raise ModelError(f"{run_dir}: no model.keras or model.h5 here; is this a ser_tf run folder?")
+
+
+def resolve_model_path(model=None, *, directory: Optional[Path] = None) -> Path:
+    """The model file that ``--model`` (a file, a run folder, or ``None``) designates.
+
+    Raises:
+        NoModelError: ``model`` is ``None`` and there is no ``latest`` run; the message says how to
+            train one.
+        ModelError: the path does not exist, or is neither a model file nor a run folder.
+    """
+    if model is None:
+        directory = models_dir() if directory is None else Path(directory)
+        run = latest_run(directory)
+        if run is None:
+            raise NoModelError(
+                f"no trained model found ({directory / 'latest'} does not name a run folder). "
+                f"Train one with:\n    {TRAIN_COMMAND}\nor pass --model PATH "
+                f"(a .keras/.h5 file or a run folder)"
+            )
+        return _model_in_run(run)
+    path = Path(model)
+    if path.is_dir():
+        return _model_in_run(path)
+    if not path.exists():
+        raise ModelError(f"{path}: model not found (expected a .keras/.h5 file or a run folder)")
+    if path.suffix.lower() not in MODEL_SUFFIXES:
+        raise ModelError(f"{path}: expected a .keras or .h5 model file or a run folder")
+    return path
+
+
+def read_labels_file(path: Path) -> dict:
+    """Parse and check a run's ``labels.json`` (``{"classes": [...], ...}``)."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise ModelError(f"{path}: cannot read labels.json ({err})") from None
+    classes = data.get("classes") if isinstance(data, dict) else None
+    if not isinstance(classes, list) or not all(isinstance(c, str) and c for c in classes):
+        raise ModelError(f"{path}: expected {{\"classes\": [names...]}}, got {str(data)[:120]!r}")
+    if len(set(classes)) != len(classes):
+        raise ModelError(f"{path}: duplicate class names in {classes}")
+    return data
+
+
+def parse_labels(text: str) -> List[str]:
+    """``"neutral, happy,sad"`` -> ``["neutral", "happy", "sad"]``; rejects empty or repeated names."""
+    names = [part.strip() for part in str(text).split(",")]
+    if len(names) < 2 or not all(names):
+        raise ParameterError(f"--labels must list at least two comma-separated names, got {text!r}")
+    if len(set(names)) != len(names):
+        raise ParameterError(f"--labels repeats a name: {text!r}")
+    return names
+
+
+def _duration_from_config(run_dir: Path) -> Optional[float]:
+    path = run_dir / "config.yaml"
+    if not path.is_file():
+        return None
+    import yaml  # only for runs whose labels.json predates the "duration" key
+
+    try:
+        config = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        return float(config["audio"]["duration"])
+    except (yaml.YAMLError, KeyError, TypeError, ValueError):
+        return None
+
+
+def describe_model(path: Path) -> ModelInfo:
+    """Read what ``labels.json`` (and, failing that, ``config.yaml``) beside ``path`` say."""
+    path = Path(path)
+    folder = path.parent
+    labels_path = folder / "labels.json"
+    run_dir = folder if labels_path.is_file() or (folder / "config.yaml").is_file() else None
+    meta = read_labels_file(labels_path) if labels_path.is_file() else {}
+    duration = meta.get("duration")
+    if duration is None and run_dir is not None:
+        duration = _duration_from_config(run_dir)
+    rate = meta.get("sample_rate", SAMPLE_RATE)
+    if not isinstance(rate, int) or rate <= 0:
+        raise ModelError(f"{labels_path}: sample_rate must be a positive integer, got {rate!r}")
+    return ModelInfo(
+        path=path,
+        run_dir=run_dir,
+        classes=meta.get("classes"),
+        sample_rate=rate,
+        duration=None if duration is None else float(duration),
+        arch=meta.get("arch"),
+    )
+
+
+def _import_custom_objects() -> None:
+    """Import the modules whose ``register_keras_serializable`` classes a ser_tf model may use."""
+    try:
+        importlib.import_module("ser_tf.layers")
+    except ModuleNotFoundError as err:  # the package may be absent in a partial checkout
+        if err.name != "ser_tf.layers":
+            raise
+    from ser_tf.models.registry import _load_families
+
+    _load_families()
+
+
+def check_container(path: Path) -> None:
+    """Refuse a file that is not even a Keras archive / HDF5 file, with a message saying so."""
+    suffix = path.suffix.lower()
+    if suffix == ".keras" and not zipfile.is_zipfile(path):
+        raise ModelError(f"{path}: not a Keras .keras archive (corrupt or truncated file?)")
+    if suffix in (".h5", ".hdf5"):
+        with open(path, "rb") as f:
+            head = f.read(8)
+        if head != b"\x89HDF\r\n\x1a\n":
+            raise ModelError(f"{path}: not an HDF5 file (corrupt or truncated .h5?)")
+
+
+def load_keras_model(path: Path):
+    """Load ``path`` with ``safe_mode=True`` after registering ser_tf's custom layers.
+
+    The model must map a waveform batch ``(batch, samples)`` to probabilities
+    ``(batch, num_classes)``.
+
+    Raises:
+        ModelError: corrupt file, unknown (non-ser_tf) layers, unsafe content, or wrong signature.
+    """
+    path = Path(path)
+    check_container(path)
+    _import_custom_objects()
+    import keras
+
+    try:
+        model = keras.saving.load_model(path, compile=False, safe_mode=True)
+    except Exception as err:  # noqa: BLE001 -- Keras raises many types; all mean "cannot load"
+        text = " ".join(str(err).split())
+        unknown = re.search(r"Could not locate (?:class|function) '([^']+)'", text)
+        if "safe_mode" in text or "unsafe" in text.lower() or "lambda" in text.lower():
+            reason = "it needs unsafe deserialization (Python code in a Lambda layer), which is refused"
+        elif unknown:
+            reason = f"it uses {unknown.group(1)!r}, which is neither a Keras nor a ser_tf layer"
+        else:
+            reason = f"{type(err).__name__}: {text[:300]}"
+        raise ModelError(f"{path}: cannot load as a ser_tf model; {reason}") from None
+    _check_signature(model, path)
+    return model
+
+
+def _check_signature(model, path: Path) -> None:
+    inputs, outputs = list(model.inputs or []), list(model.outputs or [])
+    if len(inputs) != 1 or len(outputs) != 1:
+        raise ModelError(
+            f"{path}: not a ser_tf model: expected one waveform input and one output, "
+            f"got {len(inputs)} inputs and {len(outputs)} outputs"
+        )
+    in_shape, out_shape = tuple(inputs[0].shape), tuple(outputs[0].shape)
+    if len(in_shape) != 2 or len(out_shape) != 2 or not out_shape[1] or out_shape[1] < 2:
+        raise ModelError(
+            f"{path}: not a ser_tf model: expected input (batch, samples) and output "
+            f"(batch, num_classes), got input {in_shape} and output {out_shape}"
+        )
+
+
+def resolve_classes(info: ModelInfo, num_outputs: int, *, labels: Optional[Sequence[str]]) -> List[str]:
+    """Class names in output order: ``labels`` if given, else the run's ``labels.json``.
+
+    Raises:
+        ModelError: no names available, or their count differs from the model's output size.
+    """
+    if labels is not None:
+        names, origin = list(labels), "--labels"
+    elif info.classes is not None:
+        names, origin = list(info.classes), str(info.path.parent / "labels.json")
+    else:
+        raise ModelError(
+            f"{info.path}: no labels.json beside the model; pass the class names in output order "
+            f'with --labels "name1,name2,..."'
+        )
+    if len(names) != num_outputs:
+        raise ModelError(
+            f"{origin} names {len(names)} classes ({', '.join(names)}) but the model "
+            f"{info.path} outputs {num_outputs} probabilities"
+        )
+    return names
+
+
+def window_samples(model, info: ModelInfo) -> int:
+    """Samples per model input: the model's fixed input length, else the run's clip duration."""
+    fixed = tuple(model.inputs[0].shape)[1]
+    if fixed:
+        return int(fixed)
+    return int(round((info.duration or DURATION) * info.sample_rate))
