@@ -128,12 +128,12 @@ def resample(x: np.ndarray, *, orig_sr: int, target_sr: int) -> np.ndarray:
         float32, ``ceil(samples * target_sr / orig_sr)`` samples along the first axis; ``x`` itself
         (as float32) when the rates are equal.
     """
-    from scipy.signal import resample_poly  # scipy.signal costs ~0.2 s to import; only when used
-
     up, down = _ratio(orig_sr, target_sr)
     x = np.asarray(x, dtype=np.float32)
     if up == down:
         return x
+    from scipy.signal import resample_poly  # costs ~0.2-3 s cold; only when a rate really differs
+
     return resample_poly(x, up, down, axis=0).astype(np.float32, copy=False)
 
 

@@ -63,6 +63,9 @@ def resolve_config(args, parser) -> dict:
         "train.batch_size": args.batch_size,
         "seed": args.seed,
     }
+    if not config["data"]["corpora"] and not args.data and args.epochs is None:
+        # The demo exists to show the whole job in a minute or two, not to train for 100 epochs.
+        flags["train.epochs"] = min(int(config["train"]["epochs"]), int(config["demo"]["epochs"]))
     for key, value in flags.items():
         if value is not None:
             node = config
@@ -101,11 +104,11 @@ def main(argv=None) -> int:
 
 
 def _pretrain(config, args) -> int:
-    from ser_tf.data import manifest
     from ser_tf.models.hubert.pretrain import run_pretraining
     from ser_tf.training import run_folder
+    from ser_tf.training.runner import load_bundle
 
-    bundle = manifest.load_data(config["data"]["corpora"] or None, labels="auto")
+    bundle = load_bundle(config, labels="auto")
     out = args.out or run_folder.new_run_dir(f"{config['model']['arch']}-pretrain")
     path = run_pretraining(config=config, paths=[r.path for r in bundle.records], out_dir=Path(out))
     print(f"pretrained encoder: {path}\nfine-tune: python train.py --arch {config['model']['arch']} "

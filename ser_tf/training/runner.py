@@ -131,6 +131,9 @@ def train_split(split, bundle, config, *, fold_dir: Path, rt, strategy, verbose:
     train_cfg = config["train"]
     runtime_lib.set_seed(seed)  # each split starts from the same random state
     fold_dir.mkdir(parents=True, exist_ok=True)
+    history_csv = fold_dir / "training_history.csv"
+    if history_csv.exists() and not (fold_dir / "backup").exists():
+        history_csv.unlink()  # a fold that restarts from scratch must not append to an old history
     batch_size = int(train_cfg["batch_size"])
     data = _datasets(split, bundle, config, batch_size=batch_size, seed=seed)
     train_ds, train_labels, _ = data["train"]
@@ -146,6 +149,8 @@ def train_split(split, bundle, config, *, fold_dir: Path, rt, strategy, verbose:
             metrics=["accuracy"],
             jit_compile=rt.jit_compile,
         )
+        # Creating the optimizer's slots now keeps TensorFlow from tracing the first step twice.
+        model.optimizer.build(model.trainable_variables)
     cbs = callbacks_lib.make_callbacks(
         train_cfg, fold_dir=fold_dir, val_dataset=val_ds, val_labels=val_labels, verbose=verbose
     )
@@ -160,23 +165,24 @@ def train_split(split, bundle, config, *, fold_dir: Path, rt, strategy, verbose:
         class_weight=class_weight, verbose=verbose, shuffle=False,  # the dataset shuffles itself
     )
     _save_model(model, fold_dir)
+    history = _read_history(fold_dir)  # the whole history, also across a --resume
     y_prob = model.predict(test_ds, verbose=0)
     metrics = metrics_lib.compute_metrics(
         test_labels, y_prob, class_names=list(bundle.label_set.classes),
         speakers=[r.speaker for r in test_records],
     )
     monitor = train_cfg["early_stopping"]["monitor"]
-    values = history.history.get(monitor) or [float("nan")]
+    values = history.get(monitor) or [float("nan")]
     val_score = float(np.nanmin(values) if monitor.endswith("loss") else np.nanmax(values))
     write_json(fold_dir / "selection.json", {"monitor": monitor, "best": val_score, "epochs_run": len(values)})
     protocol = _protocol(split, bundle, config)
     report_lib.write_report(
         fold_dir / "report", metrics=metrics, protocol=protocol,
         class_names=list(bundle.label_set.classes), y_true=test_labels, y_prob=y_prob,
-        history=history.history, title=f"{arch} - {split.name}", is_demo=bundle.is_demo,
+        history=history, title=f"{arch} - {split.name}", is_demo=bundle.is_demo,
     )
     keras.backend.clear_session(free_memory=True)
-    return SplitResult(split.name, metrics, history.history, val_score, fold_dir, time.time() - started)
+    return SplitResult(split.name, metrics, history, val_score, fold_dir, time.time() - started)
 
 
 def _protocol(split, bundle, config) -> dict:
@@ -228,7 +234,7 @@ def run_training(config: Mapping, *, run_dir: Optional[Path] = None, resume: boo
     rt = runtime_lib.resolve_runtime(config["train"])
     strategy = runtime_lib.apply_runtime(rt)
     data_cfg = config["data"]
-    bundle = manifest.load_data(data_cfg["corpora"] or None, labels=data_cfg["labels"], require_all=True)
+    bundle = load_bundle(config, require_all=True)
     splits = splits_lib.make_splits(bundle.records, method=data_cfg["split"], **_split_kwargs(data_cfg, seed))
     if data_cfg.get("only_folds"):
         splits = _pick_folds(splits, data_cfg["only_folds"])
@@ -270,6 +276,18 @@ def run_training(config: Mapping, *, run_dir: Optional[Path] = None, resume: boo
     return RunResult(run_dir, results, summary)
 
 
+def load_bundle(config: Mapping, *, require_all: bool = False, labels=None):
+    """The recipe's data: ``data.corpora``, or the demo corpus sized by the ``demo`` section."""
+    corpora = config["data"]["corpora"] or None
+    demo = config.get("demo") or {}
+    # Only the default demo corpus is sized here; `--data demo=PATH` reads what PATH holds.
+    options = {k: int(demo[k]) for k in ("n_speakers", "clips_per_emotion") if k in demo}
+    return manifest.load_data(
+        corpora, labels=labels or config["data"]["labels"], require_all=require_all,
+        scan_options={"demo": options} if options and corpora is None else None,
+    )
+
+
 def _pick_folds(splits, wanted):
     numbers = [int(n) for n in wanted]
     bad = [n for n in numbers if not 1 <= n <= len(splits)]
@@ -299,13 +317,18 @@ def _write_cv(run_dir, results, splits, bundle, config) -> dict:
     return json.loads(Path(paths["metrics.json"]).read_text())
 
 
-def _load_finished(name: str, fold_dir: Path) -> SplitResult:
-    metrics = json.loads((fold_dir / "report" / "metrics.json").read_text())
+def _read_history(fold_dir: Path) -> dict:
+    """``{metric: [value per epoch]}`` from the fold's ``training_history.csv``."""
     history = {}
     with open(fold_dir / "training_history.csv", newline="") as fh:
         for row in csv.DictReader(fh):
             for key, value in row.items():
                 if key != "epoch":
                     history.setdefault(key, []).append(float(value))
+    return history
+
+
+def _load_finished(name: str, fold_dir: Path) -> SplitResult:
+    metrics = json.loads((fold_dir / "report" / "metrics.json").read_text())
     score = json.loads((fold_dir / "selection.json").read_text())["best"]
-    return SplitResult(name, metrics, history, score, fold_dir, 0.0)
+    return SplitResult(name, metrics, _read_history(fold_dir), score, fold_dir, 0.0)

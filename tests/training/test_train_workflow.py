@@ -125,3 +125,27 @@ def test_label_set_the_data_cannot_fill(demo_root, tmp_path):
     proc = _train(["--data", f"demo={demo_root}", "--labels", "all10", *TINY], cwd=tmp_path, timeout=300)
     assert proc.returncode == 2
     assert "boredom" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_kfold_reports_mean_and_std_and_resume_keeps_finished_folds(demo_root, tmp_path):
+    run = tmp_path / "cv"
+    args = ["--arch", "cnn_lstm_small", "--data", f"demo={demo_root}", "--split", "kfold", "--epochs", "1",
+            "--batch-size", "8", "--set", "data.n_folds=2", "--out", str(run), *TINY]
+    proc = _train(args, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    for fold in ("fold-1", "fold-2"):
+        assert (run / fold / "model.keras").is_file() and (run / fold / "report" / "metrics.json").is_file()
+    cv = json.loads((run / "report" / "metrics.json").read_text())
+    assert {"ua", "ua_std", "accuracy", "accuracy_std", "macro_f1"} <= set(cv)
+    assert (run / "model.keras").is_file() and json.loads((run / "export.json").read_text())["fold"] in ("fold-1", "fold-2")
+    tested = [set(json.loads((run / f / "report" / "metrics.json").read_text())["per_speaker"]) for f in ("fold-1", "fold-2")]
+    assert not tested[0] & tested[1] and len(tested[0] | tested[1]) == 6  # every speaker tested once
+
+    # An interrupted run: fold-2 never finished. --resume keeps fold-1 and redoes fold-2 only.
+    kept = (run / "fold-1" / "model.keras").stat().st_mtime_ns
+    (run / "fold-2" / "report" / "metrics.json").unlink()
+    proc = _train(["--resume", str(run)], cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "[fold-1] finished earlier; kept" in proc.stdout
+    assert (run / "fold-1" / "model.keras").stat().st_mtime_ns == kept
+    assert (run / "fold-2" / "report" / "metrics.json").is_file()

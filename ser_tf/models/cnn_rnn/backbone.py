@@ -14,7 +14,7 @@ from typing import Sequence
 import keras
 
 from ser_tf.errors import ConfigError
-from ser_tf.models.head import l2_regularizer
+from ser_tf.models.head import BN_MOMENTUM, l2_regularizer
 
 RNN_KINDS = ("lstm", "gru")
 
@@ -76,7 +76,7 @@ def conv_blocks(
             kernel_regularizer=l2_regularizer(l2),
             name=f"conv_{i}",
         )(x)
-        x = keras.layers.BatchNormalization(name=f"bn_{i}")(x)
+        x = keras.layers.BatchNormalization(momentum=BN_MOMENTUM, name=f"bn_{i}")(x)
         if bn_before_relu:
             x = keras.layers.ReLU(name=f"relu_{i}")(x)
         height, width = x.shape[1], x.shape[2]

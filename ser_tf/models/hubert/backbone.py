@@ -22,7 +22,6 @@ from __future__ import annotations
 from typing import Optional, Sequence
 
 import keras
-import keras_hub
 
 from ser_tf.errors import ParameterError
 from ser_tf.models.hubert.layers import (
@@ -35,6 +34,14 @@ from ser_tf.models.hubert.layers import (
     WaveformNormalization,
     frame_count,
 )
+
+
+def _keras_hub():
+    # Imported on first use: keras_hub costs up to ~2 s, and importing this module happens in
+    # every process that loads a ser_tf model (to register the layers), HuBERT or not.
+    import keras_hub
+
+    return keras_hub
 
 
 def _encode(parts: dict, waveform, padding_mask, span_mask=None):
@@ -145,7 +152,7 @@ class HubertBackbone(keras.Model):
             ),
             "encoder_dropout": keras.layers.Dropout(dropout, dtype=dtype, name="encoder_dropout"),
             "transformer_layers": [
-                keras_hub.layers.TransformerEncoder(
+                _keras_hub().layers.TransformerEncoder(
                     intermediate_dim=intermediate_dim,
                     num_heads=num_heads,
                     dropout=dropout,

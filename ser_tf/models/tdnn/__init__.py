@@ -20,7 +20,7 @@ import keras
 
 from ser_tf.errors import ConfigError
 from ser_tf.layers.frontend import frontend_from_config, spec_augment_from_config
-from ser_tf.models.head import classifier_head, l2_regularizer, model_hparams, waveform_input
+from ser_tf.models.head import BN_MOMENTUM, classifier_head, l2_regularizer, model_hparams, waveform_input
 from ser_tf.models.registry import register_arch
 
 DESCRIPTION = "Conv1D 128x4 (dilations 1,2,3,1; BN, ReLU) over log-mel frames -> mean+std pooling -> Dense(128)"
@@ -61,7 +61,7 @@ def build_tdnn_stats(*, num_classes: int, config: Mapping) -> keras.Model:
             int(filters), int(kernel), dilation_rate=int(dilation), padding="same", use_bias=False,
             kernel_regularizer=l2_regularizer(hp["l2"]), name=f"conv_{i}",
         )(x)
-        x = keras.layers.BatchNormalization(name=f"bn_{i}")(x)
+        x = keras.layers.BatchNormalization(momentum=BN_MOMENTUM, name=f"bn_{i}")(x)
         x = keras.layers.ReLU(name=f"relu_{i}")(x)
         if hp["conv_dropout"]:
             x = keras.layers.Dropout(float(hp["conv_dropout"]), name=f"dropout_{i}")(x)
