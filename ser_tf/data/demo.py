@@ -27,6 +27,7 @@ import os
 import shutil
 import uuid
 from pathlib import Path
+from typing import Optional
 
 import numpy as np
 import soundfile as sf
@@ -403,16 +404,24 @@ def ensure_demo_corpus(
 
 
 def scan(
-    root=None, *, n_speakers: int = 8, clips_per_emotion: int = 4, seed: int = 0
+    root=None, *, n_speakers: Optional[int] = None, clips_per_emotion: Optional[int] = None,
+    seed: Optional[int] = None,
 ) -> ScanResult:
-    """Ensure the demo corpus exists and scan it with the RAVDESS parser, labelled as ``"demo"``.
+    """Scan the demo corpus with the RAVDESS parser, labelled as ``"demo"``; make it if needed.
 
     Records get ``corpus="demo"`` and speakers ``"demo:01"``...; every other field is RAVDESS's.
-    Arguments as for ``ensure_demo_corpus``.
+    A ``root`` that already holds a demo corpus of this version is read as it is when no size is
+    asked for (``--data demo=PATH`` must read PATH, not regenerate it with default sizes);
+    otherwise arguments are as for ``ensure_demo_corpus``, ``None`` meaning its default.
     """
-    folder = ensure_demo_corpus(
-        root, n_speakers=n_speakers, clips_per_emotion=clips_per_emotion, seed=seed
-    )
+    asked = {"n_speakers": n_speakers, "clips_per_emotion": clips_per_emotion, "seed": seed}
+    asked = {k: v for k, v in asked.items() if v is not None}
+    marker = Path(os.path.expanduser(os.fspath(root))) / MARKER_FILE if root is not None else None
+    if marker is not None and not asked and marker.is_file():
+        existing = json.loads(marker.read_text(encoding="utf-8"))
+        if existing.get("version") == DEMO_VERSION:
+            asked = {k: existing["params"][k] for k in ("n_speakers", "clips_per_emotion", "seed")}
+    folder = ensure_demo_corpus(root, **asked)
     result = ravdess.scan(folder)
     result.records = [
         dataclasses.replace(

@@ -306,15 +306,16 @@ def _write_cv(run_dir, results, splits, bundle, config) -> dict:
     from ser_tf.evaluation import report as report_lib
 
     protocol = _protocol(splits[0], bundle, config)
-    protocol.update(method=f"{config['data']['split']} ({len(splits)} folds)", folds_finished=len(results))
-    protocol.pop("splits", None)
-    protocol["folds"] = {s.name: s.protocol() for s in splits}
+    protocol.update(method=config["data"]["split"], n_folds=len(splits), folds_finished=len(results))
+    for part in ("train", "val", "test", "splits"):
+        protocol.pop(part, None)  # fold 1's counts; each fold's own are under "folds"
+    protocol["folds"] = [s.protocol() for s in splits]
     paths = report_lib.write_cv_report(
         run_dir / "report", fold_metrics=[r.metrics for r in results], protocol=protocol,
         class_names=list(bundle.label_set.classes), is_demo=bundle.is_demo,
         fold_histories=[r.history for r in results],
     )
-    return json.loads(Path(paths["metrics.json"]).read_text())
+    return json.loads(Path(paths["metrics"]).read_text())
 
 
 def _read_history(fold_dir: Path) -> dict:

@@ -105,3 +105,15 @@ def test_clip_names_vary_statement_repetition_intensity():
     assert len(set(names)) == 8
     assert names[0] == "Actor_03/03-01-05-01-01-01-03.wav"
     assert names[7] == "Actor_03/03-01-05-02-02-02-03.wav"
+
+
+def test_scan_reads_an_existing_corpus_as_it_is(tmp_path):
+    """``--data demo=PATH`` must read the corpus at PATH, never regenerate it at default sizes."""
+    from ser_tf.data import demo
+
+    root = demo.ensure_demo_corpus(tmp_path / "small", n_speakers=2, clips_per_emotion=1)
+    before = sorted(p.name for p in root.rglob("*.wav"))
+    result = demo.scan(root)
+    assert len(result.records) == 2 * 8 * 1
+    assert sorted(p.name for p in root.rglob("*.wav")) == before
+    assert {r.speaker for r in result.records} == {"demo:01", "demo:02"}
