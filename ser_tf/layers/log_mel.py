@@ -118,8 +118,119 @@ def check_stft_args(*, sample_rate, n_fft, win_length, hop_length, normalization
         )
 
 
+class MelFrontend(keras.layers.Layer):
+    """Shared base of ``LogMelSpectrogram`` and ``MFCC``: waveform -> mel power in dB.
+
+    Holds the STFT/filterbank settings both layers take (see ``LogMelSpectrogram`` for their
+    meaning), validates them, and serialises them in ``get_config``. Subclasses pick their own
+    ``n_mels`` and ``normalization`` defaults, pass the other settings through ``**kwargs``,
+    set ``num_features`` and build their output from ``mel_db``. Not registered for saving on
+    its own: it is never used directly.
+    """
+
+    def __init__(
+        self,
+        *,
+        n_mels: int,
+        normalization: str,
+        sample_rate: int = C.SAMPLE_RATE,
+        n_fft: int = C.N_FFT,
+        win_length: int = C.WIN_LENGTH,
+        hop_length: int = C.HOP_LENGTH,
+        fmin: float = C.FMIN,
+        fmax: float = C.FMAX,
+        top_db: float | None = C.TOP_DB,
+        center: bool = True,
+        log_floor: float = C.LOG_FLOOR,
+        **kwargs,
+    ):
+        kwargs.setdefault("dtype", "float32")
+        super().__init__(**kwargs)
+        check_stft_args(
+            sample_rate=sample_rate,
+            n_fft=n_fft,
+            win_length=win_length,
+            hop_length=hop_length,
+            normalization=normalization,
+        )
+        self.sample_rate = int(sample_rate)
+        self.n_fft = int(n_fft)
+        self.win_length = int(win_length)
+        self.hop_length = int(hop_length)
+        self.n_mels = int(n_mels)
+        self.fmin = float(fmin)
+        self.fmax = float(fmax)
+        self.top_db = None if top_db is None else float(top_db)
+        self.normalization = normalization
+        self.center = bool(center)
+        self.log_floor = float(log_floor)
+        # (bins, n_mels): applied as power @ weights. Kept as NumPy, not as layer weights, because
+        # it is a pure function of the config above.
+        self._mel_weights = mel_filterbank(
+            sample_rate=self.sample_rate,
+            n_fft=self.n_fft,
+            n_mels=self.n_mels,
+            fmin=self.fmin,
+            fmax=self.fmax,
+        ).T
+
+    @property
+    def num_features(self) -> int:
+        """Features per output frame."""
+        raise NotImplementedError
+
+    def mel_db(self, inputs, *, ref_max: bool):
+        """``(batch, samples)`` waveform -> ``(batch, frames, n_mels)`` mel power in dB.
+
+        ``ref_max`` as for ``power_to_db``: 0 dB at each utterance's peak, else at power 1.0;
+        clipped to ``top_db`` below the peak.
+        """
+        waveform = tf.cast(inputs, tf.float32)
+        if waveform.shape.rank != 2:
+            raise ParameterError(
+                f"{self.name} expects a (batch, samples) waveform, got shape {waveform.shape}"
+            )
+        power = power_spectrogram(
+            waveform,
+            n_fft=self.n_fft,
+            win_length=self.win_length,
+            hop_length=self.hop_length,
+            center=self.center,
+        )
+        mel = tf.linalg.matmul(power, tf.constant(self._mel_weights))
+        return power_to_db(mel, ref_max=ref_max, top_db=self.top_db, amin=self.log_floor)
+
+    def compute_output_shape(self, input_shape):
+        samples = input_shape[-1]
+        frames = None
+        if samples is not None:
+            frames = num_frames(
+                samples, n_fft=self.n_fft, hop_length=self.hop_length, center=self.center
+            )
+        return (input_shape[0], frames, self.num_features)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "sample_rate": self.sample_rate,
+                "n_fft": self.n_fft,
+                "win_length": self.win_length,
+                "hop_length": self.hop_length,
+                "n_mels": self.n_mels,
+                "fmin": self.fmin,
+                "fmax": self.fmax,
+                "top_db": self.top_db,
+                "normalization": self.normalization,
+                "center": self.center,
+                "log_floor": self.log_floor,
+            }
+        )
+        return config
+
+
 @keras.saving.register_keras_serializable(package="ser_tf")
-class LogMelSpectrogram(keras.layers.Layer):
+class LogMelSpectrogram(MelFrontend):
     """Waveform -> log-mel spectrogram in dB (librosa-equivalent), optionally normalised.
 
     Args:
@@ -150,92 +261,22 @@ class LogMelSpectrogram(keras.layers.Layer):
     def __init__(
         self,
         *,
-        sample_rate: int = C.SAMPLE_RATE,
-        n_fft: int = C.N_FFT,
-        win_length: int = C.WIN_LENGTH,
-        hop_length: int = C.HOP_LENGTH,
         n_mels: int = C.N_MELS,
-        fmin: float = C.FMIN,
-        fmax: float = C.FMAX,
-        top_db: float | None = C.TOP_DB,
         normalization: str = "minmax",
-        center: bool = True,
-        log_floor: float = C.LOG_FLOOR,
+        top_db: float | None = C.TOP_DB,
         **kwargs,
     ):
-        kwargs.setdefault("dtype", "float32")
-        super().__init__(**kwargs)
-        check_stft_args(
-            sample_rate=sample_rate,
-            n_fft=n_fft,
-            win_length=win_length,
-            hop_length=hop_length,
-            normalization=normalization,
-        )
+        # sample_rate, n_fft, win_length, hop_length, fmin, fmax, center, log_floor and the
+        # Keras layer arguments go through to MelFrontend (defaults from ser_tf.constants).
+        super().__init__(n_mels=n_mels, normalization=normalization, top_db=top_db, **kwargs)
         if top_db is not None and top_db < 0:
             raise ParameterError(f"top_db must be >= 0 or None, got {top_db!r}")
-        self.sample_rate = int(sample_rate)
-        self.n_fft = int(n_fft)
-        self.win_length = int(win_length)
-        self.hop_length = int(hop_length)
-        self.n_mels = int(n_mels)
-        self.fmin = float(fmin)
-        self.fmax = float(fmax)
-        self.top_db = None if top_db is None else float(top_db)
-        self.normalization = normalization
-        self.center = bool(center)
-        self.log_floor = float(log_floor)
-        # (bins, n_mels): applied as power @ weights. Kept as NumPy, not as layer weights, because
-        # it is a pure function of the config above.
-        self._mel_weights = mel_filterbank(
-            sample_rate=self.sample_rate,
-            n_fft=self.n_fft,
-            n_mels=self.n_mels,
-            fmin=self.fmin,
-            fmax=self.fmax,
-        ).T
+
+    @property
+    def num_features(self) -> int:
+        """Features per frame: ``n_mels``."""
+        return self.n_mels
 
     def call(self, inputs):
-        waveform = tf.cast(inputs, tf.float32)
-        if waveform.shape.rank != 2:
-            raise ParameterError(
-                f"{self.name} expects a (batch, samples) waveform, got shape {waveform.shape}"
-            )
-        power = power_spectrogram(
-            waveform,
-            n_fft=self.n_fft,
-            win_length=self.win_length,
-            hop_length=self.hop_length,
-            center=self.center,
-        )
-        mel = tf.linalg.matmul(power, tf.constant(self._mel_weights))
-        db = power_to_db(mel, ref_max=True, top_db=self.top_db, amin=self.log_floor)
+        db = self.mel_db(inputs, ref_max=True)
         return normalize(db, mode=self.normalization, axes=[1, 2])
-
-    def compute_output_shape(self, input_shape):
-        samples = input_shape[-1]
-        frames = None
-        if samples is not None:
-            frames = num_frames(
-                samples, n_fft=self.n_fft, hop_length=self.hop_length, center=self.center
-            )
-        return (input_shape[0], frames, self.n_mels)
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "sample_rate": self.sample_rate,
-                "n_fft": self.n_fft,
-                "win_length": self.win_length,
-                "hop_length": self.hop_length,
-                "n_mels": self.n_mels,
-                "fmin": self.fmin,
-                "fmax": self.fmax,
-                "top_db": self.top_db,
-                "normalization": self.normalization,
-                "center": self.center,
-                "log_floor": self.log_floor,
-            }
-        )
-        return config

@@ -27,14 +27,7 @@ import tensorflow as tf
 
 from ser_tf import constants as C
 from ser_tf.errors import ParameterError
-from ser_tf.layers.log_mel import (
-    check_stft_args,
-    normalize,
-    num_frames,
-    power_spectrogram,
-    power_to_db,
-)
-from ser_tf.layers.mel_filters import mel_filterbank
+from ser_tf.layers.log_mel import MelFrontend, normalize
 
 # librosa.feature.mfcc's default: 128 mel bands under the DCT. At 16 kHz with n_fft=512 the
 # lowest bands are each about one FFT bin wide, which is harmless once the DCT smooths them.
@@ -85,7 +78,7 @@ def delta(features, *, width: int, order: int):
 
 
 @keras.saving.register_keras_serializable(package="ser_tf")
-class MFCC(keras.layers.Layer):
+class MFCC(MelFrontend):
     """Waveform -> MFCCs (+ deltas and delta-deltas), librosa-equivalent.
 
     Args:
@@ -112,57 +105,24 @@ class MFCC(keras.layers.Layer):
     def __init__(
         self,
         *,
-        sample_rate: int = C.SAMPLE_RATE,
-        n_fft: int = C.N_FFT,
-        win_length: int = C.WIN_LENGTH,
-        hop_length: int = C.HOP_LENGTH,
         n_mels: int = MFCC_N_MELS,
-        fmin: float = C.FMIN,
-        fmax: float = C.FMAX,
-        top_db: float | None = C.TOP_DB,
         n_mfcc: int = C.N_MFCC,
         deltas: bool = True,
         delta_width: int = C.DELTA_WIDTH,
         normalization: str = "none",
-        center: bool = True,
-        log_floor: float = C.LOG_FLOOR,
         **kwargs,
     ):
-        kwargs.setdefault("dtype", "float32")
-        super().__init__(**kwargs)
-        check_stft_args(
-            sample_rate=sample_rate,
-            n_fft=n_fft,
-            win_length=win_length,
-            hop_length=hop_length,
-            normalization=normalization,
-        )
+        # sample_rate, n_fft, win_length, hop_length, fmin, fmax, top_db, center, log_floor and
+        # the Keras layer arguments go through to MelFrontend (defaults from ser_tf.constants).
+        super().__init__(n_mels=n_mels, normalization=normalization, **kwargs)
         if int(n_mfcc) != n_mfcc or not 1 <= n_mfcc <= n_mels:
             raise ParameterError(
                 f"n_mfcc must be an integer in [1, n_mels={n_mels}], got {n_mfcc!r}"
             )
         savgol_derivative_kernel(width=delta_width, order=1)  # validates delta_width
-        self.sample_rate = int(sample_rate)
-        self.n_fft = int(n_fft)
-        self.win_length = int(win_length)
-        self.hop_length = int(hop_length)
-        self.n_mels = int(n_mels)
-        self.fmin = float(fmin)
-        self.fmax = float(fmax)
-        self.top_db = None if top_db is None else float(top_db)
         self.n_mfcc = int(n_mfcc)
         self.deltas = bool(deltas)
         self.delta_width = int(delta_width)
-        self.normalization = normalization
-        self.center = bool(center)
-        self.log_floor = float(log_floor)
-        self._mel_weights = mel_filterbank(
-            sample_rate=self.sample_rate,
-            n_fft=self.n_fft,
-            n_mels=self.n_mels,
-            fmin=self.fmin,
-            fmax=self.fmax,
-        ).T
 
     @property
     def num_features(self) -> int:
@@ -170,20 +130,8 @@ class MFCC(keras.layers.Layer):
         return self.n_mfcc * (3 if self.deltas else 1)
 
     def call(self, inputs):
-        waveform = tf.cast(inputs, tf.float32)
-        if waveform.shape.rank != 2:
-            raise ParameterError(
-                f"{self.name} expects a (batch, samples) waveform, got shape {waveform.shape}"
-            )
-        power = power_spectrogram(
-            waveform,
-            n_fft=self.n_fft,
-            win_length=self.win_length,
-            hop_length=self.hop_length,
-            center=self.center,
-        )
-        mel = tf.linalg.matmul(power, tf.constant(self._mel_weights))
-        db = power_to_db(mel, ref_max=False, top_db=self.top_db, amin=self.log_floor)
+        # librosa's MFCCs take power_to_db with ref=1.0, not the per-utterance peak.
+        db = self.mel_db(inputs, ref_max=False)
         mfcc = tf.signal.dct(db, type=2, norm="ortho")[..., : self.n_mfcc]
         if self.deltas:
             mfcc = tf.concat(
@@ -196,33 +144,13 @@ class MFCC(keras.layers.Layer):
             )
         return normalize(mfcc, mode=self.normalization, axes=[1])
 
-    def compute_output_shape(self, input_shape):
-        samples = input_shape[-1]
-        frames = None
-        if samples is not None:
-            frames = num_frames(
-                samples, n_fft=self.n_fft, hop_length=self.hop_length, center=self.center
-            )
-        return (input_shape[0], frames, self.num_features)
-
     def get_config(self):
         config = super().get_config()
         config.update(
             {
-                "sample_rate": self.sample_rate,
-                "n_fft": self.n_fft,
-                "win_length": self.win_length,
-                "hop_length": self.hop_length,
-                "n_mels": self.n_mels,
-                "fmin": self.fmin,
-                "fmax": self.fmax,
-                "top_db": self.top_db,
                 "n_mfcc": self.n_mfcc,
                 "deltas": self.deltas,
                 "delta_width": self.delta_width,
-                "normalization": self.normalization,
-                "center": self.center,
-                "log_floor": self.log_floor,
             }
         )
         return config

@@ -1,9 +1,10 @@
-"""Pieces every ser_tf model shares: the waveform input and the classifier head.
+"""Pieces every ser_tf model shares: the waveform input, the feature stem and the classifier head.
 
-A family's builder goes ``waveform_input`` -> front-end (``ser_tf.layers.frontend_from_config``)
--> its backbone -> ``classifier_head``. The head's layer names are fixed (``pooling``,
-``dense``, ``dense_dropout``, ``classifier``) so evaluation code and tests can find them with
-``model.get_layer``.
+A family's builder goes ``feature_stem`` (``waveform_input`` -> front-end -> optional
+SpecAugment) -> its backbone -> ``classifier_head`` (or ``head_from_hparams``). The stem's and the
+head's layer names are fixed (``waveform``, ``frontend``, ``spec_augment``; ``pooling``,
+``dense``, ``dense_dropout``, ``classifier``) so evaluation code, tests and saved models can
+find them with ``model.get_layer``.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import keras
 
 from ser_tf import constants as C
 from ser_tf.errors import ConfigError
+from ser_tf.layers.frontend import frontend_from_config, spec_augment_from_config
 from ser_tf.layers.pooling import AttentionPooling, MaskedMeanPooling, StatisticsPooling
 
 POOLINGS = ("none", "avg", "max", "masked_mean", "stats", "attention", "flatten")
@@ -35,6 +37,27 @@ def waveform_input(config: Mapping, *, name: str = "waveform") -> keras.KerasTen
             f"duration={duration!r}"
         )
     return keras.Input(shape=(samples,), dtype="float32", name=name)
+
+
+def feature_stem(config: Mapping):
+    """The input and front-end every CNN/RNN family starts with.
+
+    ``waveform_input`` [waveform] -> ``frontend_from_config`` [frontend] -> SpecAugment
+    [spec_augment] when ``augment.specaugment.enabled`` (it only masks while training).
+
+    Returns:
+        ``(inputs, features)``: the ``(batch, samples)`` model input, and the ``(batch, frames,
+        dim)`` features to build the backbone on.
+
+    Raises:
+        ConfigError: a bad ``audio``, ``features`` or ``augment.specaugment`` value.
+    """
+    inputs = waveform_input(config)
+    features = frontend_from_config(config)(inputs)
+    spec_augment = spec_augment_from_config(config)
+    if spec_augment is not None:
+        features = spec_augment(features)
+    return inputs, features
 
 
 # Batch-norm statistics follow the data faster than Keras's default (0.99): an epoch of a small
@@ -103,6 +126,20 @@ def classifier_head(
     return keras.layers.Dense(
         int(num_classes), activation="softmax", dtype="float32", name="classifier"
     )(x)
+
+
+def head_from_hparams(x, hp: Mapping, *, num_classes: int):
+    """``classifier_head`` with the family hyper-parameter keys ``pooling``, ``dense_units``,
+    ``dropout``, ``l2`` and ``attention_units`` taken from ``hp`` (see ``model_hparams``)."""
+    return classifier_head(
+        x,
+        num_classes=num_classes,
+        pooling=hp["pooling"],
+        dense_units=hp["dense_units"],
+        dropout=hp["dropout"],
+        l2=hp["l2"],
+        attention_units=hp["attention_units"],
+    )
 
 
 def model_hparams(config: Mapping, defaults: Mapping, *, arch: str) -> dict:

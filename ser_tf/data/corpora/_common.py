@@ -11,8 +11,15 @@ Reporting rules, the same for every corpus:
 - an audio file whose name does not fit the scheme is *skipped*: it lands in
   ``ScanResult.skipped`` with a reason, and the scan emits one ``SkippedFilesWarning`` with the
   count and a few examples;
+- an audio file that fits the scheme but that the scan's options leave out (a RAVDESS song when
+  only speech is asked for, a second copy of a CREMA-D clip) is *dropped*: counted in
+  ``ScanResult.dropped`` by reason, without a warning, since it is a choice, not a problem;
 - a root that is missing, or that holds no clip fitting the scheme, raises ``DataError`` naming the
   path and the expected naming scheme.
+
+A parser whose clips map one-to-one to files only writes ``describe(path) -> Clip`` (its naming
+scheme) and hands it to ``scan_records``; one that must see every file first (CREMA-D, to drop
+duplicate copies) calls ``parse_files``, ``corpus_record`` and ``finish_scan`` itself.
 """
 
 from __future__ import annotations
@@ -20,7 +27,8 @@ from __future__ import annotations
 import os
 import warnings
 from pathlib import Path
-from typing import Iterable, List, Sequence, Tuple
+from collections import Counter
+from typing import Callable, Iterable, List, Mapping, NamedTuple, Optional, Sequence, Tuple, TypeVar
 
 from ser_tf.data.records import Record, ScanResult
 from ser_tf.errors import DataError
@@ -32,8 +40,28 @@ AUDIO_EXTENSIONS: Tuple[str, ...] = (".wav", ".flac", ".ogg", ".mp3")
 MAX_EXAMPLES = 3
 
 
+Fields = TypeVar("Fields")
+
+
 class SkippedFilesWarning(UserWarning):
     """Some audio files under a corpus root did not fit its naming scheme and were left out."""
+
+
+class Clip(NamedTuple):
+    """What a corpus's file name says about one clip, before it becomes a ``Record``."""
+
+    code: str  # the corpus's own emotion code or token, a key of its EMOTIONS table
+    speaker: str  # the corpus's speaker id, not yet qualified by the corpus name
+    gender: Optional[str]
+    fields: Mapping[str, str]  # becomes Record.fields
+
+
+class LeftOut(Exception):
+    """Raised by a ``parse`` callback for a clip that fits the scheme but the options exclude.
+
+    ``parse_files`` counts it in ``dropped`` under the exception's message, e.g.
+    ``"vocal_channel=song not selected"``.
+    """
 
 
 def check_root(root, *, corpus: str) -> Path:
@@ -66,6 +94,86 @@ def iter_audio_files(root: Path) -> List[Path]:
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         found.extend(Path(folder) / f for f in files if is_audio_file(f))
     return sorted(found)
+
+
+def parse_files(
+    root: Path, parse: Callable[[Path], Fields]
+) -> Tuple[List[Tuple[Path, Fields]], List[Tuple[str, str]], Counter]:
+    """Run ``parse`` on every audio file under ``root`` (in ``iter_audio_files`` order).
+
+    Args:
+        root: a folder already checked with ``check_root``.
+        parse: ``path -> fields``; raises ``ValueError`` whose message says why the file does not
+            fit the naming scheme, or ``LeftOut`` for a clip the scan's options exclude.
+
+    Returns:
+        ``(parsed, skipped, dropped)``: ``(path, fields)`` for the files that parsed,
+        ``(path, reason)`` for the ``ValueError`` ones, and a ``Counter`` of ``LeftOut`` reasons.
+    """
+    parsed, skipped, dropped = [], [], Counter()
+    for path in iter_audio_files(root):
+        try:
+            parsed.append((path, parse(path)))
+        except LeftOut as why:
+            dropped[str(why)] += 1
+        except ValueError as err:
+            skipped.append((str(path), str(err)))
+    return parsed, skipped, dropped
+
+
+def scan_records(
+    root,
+    *,
+    corpus: str,
+    naming_scheme: str,
+    emotions: Mapping[str, str],
+    describe: Callable[[Path], Clip],
+) -> ScanResult:
+    """Check ``root``, describe every audio file under it and build one ``Record`` per clip.
+
+    The whole scan of a corpus whose file names each describe one clip: ``check_root``, then
+    ``parse_files`` with ``describe``, ``corpus_record`` for every file that fitted, and
+    ``finish_scan`` (which sorts, warns about skipped files and raises when nothing matched).
+
+    Args:
+        root: the corpus folder.
+        corpus, naming_scheme: the module's ``CORPUS`` and ``NAMING_SCHEME``.
+        emotions: the module's ``EMOTIONS`` table, emotion code -> canonical emotion.
+        describe: ``path -> Clip``, raising ``ValueError`` or ``LeftOut`` as for ``parse_files``.
+
+    Raises:
+        DataError: ``root`` is missing, or nothing under it fits the scheme.
+    """
+    root = check_root(root, corpus=corpus)
+    parsed, skipped, dropped = parse_files(root, describe)
+    records = [corpus_record(path, clip, corpus=corpus, emotions=emotions) for path, clip in parsed]
+    # stacklevel 4: finish_scan <- scan_records <- the parser's scan <- the user's code.
+    return finish_scan(
+        records,
+        skipped,
+        corpus=corpus,
+        root=root,
+        naming_scheme=naming_scheme,
+        dropped=dropped,
+        stacklevel=4,
+    )
+
+
+def corpus_record(path, clip: Clip, *, corpus: str, emotions: Mapping[str, str]) -> Record:
+    """The ``Record`` of the file ``path`` that ``clip`` describes.
+
+    ``emotion`` is ``emotions[clip.code]`` (a canonical name), ``corpus_label`` the code itself,
+    and the speaker is qualified by the corpus: ``"<corpus>:<speaker>"``.
+    """
+    return Record(
+        path=os.fspath(path),
+        emotion=emotions[clip.code],
+        corpus_label=clip.code,
+        speaker=f"{corpus}:{clip.speaker}",
+        corpus=corpus,
+        gender=clip.gender,
+        fields=clip.fields,
+    )
 
 
 def format_examples(skipped: Sequence[Tuple[str, str]], *, root: Path) -> str:

@@ -22,14 +22,19 @@ race and ethnicity are copied into ``fields``.
 from __future__ import annotations
 
 import csv
-import os
 import re
-from collections import Counter
 from pathlib import Path
 from typing import Dict, Optional
 
-from ser_tf.data.corpora._common import AUDIO_EXTENSIONS, check_root, finish_scan, iter_audio_files
-from ser_tf.data.records import Record, ScanResult
+from ser_tf.data.corpora._common import (
+    AUDIO_EXTENSIONS,
+    Clip,
+    check_root,
+    corpus_record,
+    finish_scan,
+    parse_files,
+)
+from ser_tf.data.records import ScanResult
 from ser_tf.errors import DataError
 
 CORPUS = "cremad"
@@ -148,17 +153,13 @@ def scan(root, *, demographics=None) -> ScanResult:
     people = read_demographics(demographics) if demographics is not None else {}
 
     # Group files by clip so the same clip in AudioWAV/ and AudioMP3/ is kept once.
-    clips, skipped = {}, []
-    for path in iter_audio_files(root):
-        try:
-            fields = parse_name(path.stem)
-        except ValueError as err:
-            skipped.append((str(path), str(err)))
-            continue
+    parsed, skipped, dropped = parse_files(root, lambda path: parse_name(path.stem))
+    clips = {}
+    for path, fields in parsed:
         key = (fields["actor"], fields["sentence"], fields["emotion_code"], fields["level"])
         clips.setdefault(key, []).append((path, fields))
 
-    records, dropped = [], Counter()
+    records = []
     for copies in clips.values():
         copies.sort(key=lambda pf: (_format_rank(pf[0]), str(pf[0])))
         path, fields = copies[0]
@@ -166,17 +167,10 @@ def scan(root, *, demographics=None) -> ScanResult:
             kept, dup = path.suffix.lower(), other.suffix.lower()
             dropped[f"duplicate {dup} copy of a clip kept as {kept}"] += 1
         person = people.get(fields["actor"], {})
-        records.append(
-            Record(
-                path=os.fspath(path),
-                emotion=EMOTIONS[fields["emotion_code"]],
-                corpus_label=fields["emotion_code"],
-                speaker=f"{CORPUS}:{fields['actor']}",
-                corpus=CORPUS,
-                gender=_GENDERS.get(person.get("sex", "").lower()),
-                fields={"sentence": fields["sentence"], "level": fields["level"], **person},
-            )
-        )
+        gender = _GENDERS.get(person.get("sex", "").lower())
+        kept = {"sentence": fields["sentence"], "level": fields["level"], **person}
+        clip = Clip(fields["emotion_code"], fields["actor"], gender, kept)
+        records.append(corpus_record(path, clip, corpus=CORPUS, emotions=EMOTIONS))
     return finish_scan(
         records, skipped, corpus=CORPUS, root=root, naming_scheme=NAMING_SCHEME, dropped=dropped
     )

@@ -16,9 +16,10 @@ canonical ``boredom``, which only the ``all10`` label set keeps.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
-from ser_tf.data.corpora._common import check_root, finish_scan, iter_audio_files
-from ser_tf.data.records import Record, ScanResult
+from ser_tf.data.corpora._common import Clip, scan_records
+from ser_tf.data.records import ScanResult
 
 CORPUS = "emodb"
 NAMING_SCHEME = (
@@ -65,6 +66,13 @@ def parse_name(stem: str) -> dict:
     return {"speaker": speaker, "text": text.lower(), "emotion_letter": letter, "version": version}
 
 
+def _describe(path: Path) -> Clip:
+    fields = parse_name(path.stem)
+    speaker = fields["speaker"]
+    kept = {k: fields[k] for k in ("text", "emotion_letter", "version")}
+    return Clip(fields["emotion_letter"], speaker, SPEAKER_GENDER[speaker], kept)
+
+
 def scan(root) -> ScanResult:
     """Scan an EmoDB folder (the release's ``wav/`` folder, or its parent).
 
@@ -75,23 +83,6 @@ def scan(root) -> ScanResult:
     Raises:
         DataError: ``root`` is missing, or nothing under it fits the scheme.
     """
-    root = check_root(root, corpus=CORPUS)
-    records, skipped = [], []
-    for path in iter_audio_files(root):
-        try:
-            fields = parse_name(path.stem)
-        except ValueError as err:
-            skipped.append((str(path), str(err)))
-            continue
-        records.append(
-            Record(
-                path=str(path),
-                emotion=EMOTIONS[fields["emotion_letter"]],
-                corpus_label=fields["emotion_letter"],
-                speaker=f"{CORPUS}:{fields['speaker']}",
-                corpus=CORPUS,
-                gender=SPEAKER_GENDER[fields["speaker"]],
-                fields={k: fields[k] for k in ("text", "emotion_letter", "version")},
-            )
-        )
-    return finish_scan(records, skipped, corpus=CORPUS, root=root, naming_scheme=NAMING_SCHEME)
+    return scan_records(
+        root, corpus=CORPUS, naming_scheme=NAMING_SCHEME, emotions=EMOTIONS, describe=_describe
+    )

@@ -22,11 +22,11 @@ skipped with a reason, since its name claims it is not an audio clip. Songs or s
 from __future__ import annotations
 
 import re
-from collections import Counter
+from pathlib import Path
 from typing import Sequence
 
-from ser_tf.data.corpora._common import check_root, finish_scan, iter_audio_files
-from ser_tf.data.records import Record, ScanResult
+from ser_tf.data.corpora._common import Clip, LeftOut, scan_records
+from ser_tf.data.records import ScanResult
 from ser_tf.errors import ParameterError
 
 CORPUS = "ravdess"
@@ -137,32 +137,19 @@ def scan(
     """
     channels = _check_choice("vocal_channels", vocal_channels, tuple(VOCAL_CHANNELS.values()))
     keep_mod = _check_choice("modalities", modalities, tuple(MODALITIES.values()))
-    root = check_root(root, corpus=CORPUS)
-    records, skipped, dropped = [], [], Counter()
-    for path in iter_audio_files(root):
-        try:
-            fields = parse_name(path.stem)
-        except ValueError as err:
-            skipped.append((str(path), str(err)))
-            continue
+
+    def describe(path: Path) -> Clip:
+        fields = parse_name(path.stem)
         if fields["modality"] not in keep_mod:
-            reason = f"modality {fields['modality']} is not in modalities={sorted(keep_mod)}"
-            skipped.append((str(path), reason))
-            continue
-        if fields["vocal_channel"] not in channels:
-            dropped[f"vocal_channel={fields['vocal_channel']} not selected"] += 1
-            continue
-        records.append(
-            Record(
-                path=str(path),
-                emotion=EMOTIONS[fields["emotion_code"]],
-                corpus_label=fields["emotion_code"],
-                speaker=f"{CORPUS}:{fields['actor']}",
-                corpus=CORPUS,
-                gender=actor_gender(fields["actor"]),
-                fields=fields,
+            # Skipped, not dropped: the name says the file is not an audio clip.
+            raise ValueError(
+                f"modality {fields['modality']} is not in modalities={sorted(keep_mod)}"
             )
-        )
-    return finish_scan(
-        records, skipped, corpus=CORPUS, root=root, naming_scheme=NAMING_SCHEME, dropped=dropped
+        if fields["vocal_channel"] not in channels:
+            raise LeftOut(f"vocal_channel={fields['vocal_channel']} not selected")
+        actor = fields["actor"]
+        return Clip(fields["emotion_code"], actor, actor_gender(actor), fields)
+
+    return scan_records(
+        root, corpus=CORPUS, naming_scheme=NAMING_SCHEME, emotions=EMOTIONS, describe=describe
     )

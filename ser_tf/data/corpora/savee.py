@@ -15,9 +15,10 @@ file is skipped rather than guessed.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
-from ser_tf.data.corpora._common import check_root, finish_scan, iter_audio_files
-from ser_tf.data.records import Record, ScanResult
+from ser_tf.data.corpora._common import Clip, scan_records
+from ser_tf.data.records import ScanResult
 
 CORPUS = "savee"
 NAMING_SCHEME = (
@@ -73,6 +74,12 @@ def parse_name(stem: str, *, folder: str = "") -> dict:
     return {"speaker": speaker, "emotion_code": code.lower(), "sentence": sentence}
 
 
+def _describe(path: Path) -> Clip:
+    # In the AudioData/DC/a01.wav layout the speaker is the parent folder.
+    fields = parse_name(path.stem, folder=path.parent.name)
+    return Clip(fields["emotion_code"], fields["speaker"], GENDER, {"sentence": fields["sentence"]})
+
+
 def scan(root) -> ScanResult:
     """Scan a SAVEE folder (flat Kaggle layout or ``AudioData/<speaker>/``).
 
@@ -83,23 +90,6 @@ def scan(root) -> ScanResult:
     Raises:
         DataError: ``root`` is missing, or nothing under it fits the scheme.
     """
-    root = check_root(root, corpus=CORPUS)
-    records, skipped = [], []
-    for path in iter_audio_files(root):
-        try:
-            fields = parse_name(path.stem, folder=path.parent.name)
-        except ValueError as err:
-            skipped.append((str(path), str(err)))
-            continue
-        records.append(
-            Record(
-                path=str(path),
-                emotion=EMOTIONS[fields["emotion_code"]],
-                corpus_label=fields["emotion_code"],
-                speaker=f"{CORPUS}:{fields['speaker']}",
-                corpus=CORPUS,
-                gender=GENDER,
-                fields={"sentence": fields["sentence"]},
-            )
-        )
-    return finish_scan(records, skipped, corpus=CORPUS, root=root, naming_scheme=NAMING_SCHEME)
+    return scan_records(
+        root, corpus=CORPUS, naming_scheme=NAMING_SCHEME, emotions=EMOTIONS, describe=_describe
+    )

@@ -18,9 +18,10 @@ sets such as ``ravdess8`` merge it into ``surprised``.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
-from ser_tf.data.corpora._common import check_root, finish_scan, iter_audio_files
-from ser_tf.data.records import Record, ScanResult
+from ser_tf.data.corpora._common import Clip, scan_records
+from ser_tf.data.records import ScanResult
 
 CORPUS = "tess"
 NAMING_SCHEME = (
@@ -87,6 +88,14 @@ def _folder_conflict(folder: str, fields: dict):
     return None
 
 
+def _describe(path: Path) -> Clip:
+    fields = parse_name(path.stem)
+    conflict = _folder_conflict(path.parent.name, fields)
+    if conflict:
+        raise ValueError(conflict)
+    return Clip(fields["emotion_token"], fields["speaker"], GENDER, {"word": fields["word"]})
+
+
 def scan(root) -> ScanResult:
     """Scan a TESS folder (any of the Kaggle layouts).
 
@@ -97,27 +106,6 @@ def scan(root) -> ScanResult:
     Raises:
         DataError: ``root`` is missing, or nothing under it fits the scheme.
     """
-    root = check_root(root, corpus=CORPUS)
-    records, skipped = [], []
-    for path in iter_audio_files(root):
-        try:
-            fields = parse_name(path.stem)
-        except ValueError as err:
-            skipped.append((str(path), str(err)))
-            continue
-        conflict = _folder_conflict(path.parent.name, fields)
-        if conflict:
-            skipped.append((str(path), conflict))
-            continue
-        records.append(
-            Record(
-                path=str(path),
-                emotion=EMOTIONS[fields["emotion_token"]],
-                corpus_label=fields["emotion_token"],
-                speaker=f"{CORPUS}:{fields['speaker']}",
-                corpus=CORPUS,
-                gender=GENDER,
-                fields={"word": fields["word"]},
-            )
-        )
-    return finish_scan(records, skipped, corpus=CORPUS, root=root, naming_scheme=NAMING_SCHEME)
+    return scan_records(
+        root, corpus=CORPUS, naming_scheme=NAMING_SCHEME, emotions=EMOTIONS, describe=_describe
+    )

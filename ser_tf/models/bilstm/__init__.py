@@ -14,9 +14,8 @@ from typing import Mapping
 import keras
 
 from ser_tf.errors import ConfigError
-from ser_tf.layers.frontend import frontend_from_config, spec_augment_from_config
 from ser_tf.models.cnn_rnn.backbone import recurrent
-from ser_tf.models.head import classifier_head, model_hparams, waveform_input
+from ser_tf.models.head import feature_stem, head_from_hparams, model_hparams
 from ser_tf.models.registry import register_arch
 
 DESCRIPTION = "MFCC+delta+delta-delta (120-D) -> BiLSTM(256) x2 -> Dense(128) -> softmax"
@@ -43,11 +42,7 @@ def build_bilstm(*, num_classes: int, config: Mapping) -> keras.Model:
     hp = model_hparams(config, HPARAMS, arch="bilstm_mfcc")
     if int(hp["num_layers"]) < 1:
         raise ConfigError(f"model.num_layers must be >= 1, got {hp['num_layers']!r}")
-    inputs = waveform_input(config)
-    x = frontend_from_config(config)(inputs)
-    spec_augment = spec_augment_from_config(config)
-    if spec_augment is not None:
-        x = spec_augment(x)
+    inputs, x = feature_stem(config)
     num_layers = int(hp["num_layers"])
     for i in range(1, num_layers + 1):
         x = recurrent(
@@ -59,15 +54,7 @@ def build_bilstm(*, num_classes: int, config: Mapping) -> keras.Model:
             return_sequences=i < num_layers or hp["pooling"] != "none",
             name=f"bilstm_{i}",
         )
-    outputs = classifier_head(
-        x,
-        num_classes=num_classes,
-        pooling=hp["pooling"],
-        dense_units=hp["dense_units"],
-        dropout=hp["dropout"],
-        l2=hp["l2"],
-        attention_units=hp["attention_units"],
-    )
+    outputs = head_from_hparams(x, hp, num_classes=num_classes)
     return keras.Model(inputs, outputs, name="bilstm_mfcc")
 
 

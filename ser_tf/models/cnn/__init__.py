@@ -16,9 +16,8 @@ from typing import Mapping
 import keras
 
 from ser_tf.errors import ConfigError
-from ser_tf.layers.frontend import frontend_from_config, spec_augment_from_config
-from ser_tf.models.cnn_rnn.backbone import conv_blocks, to_image
-from ser_tf.models.head import classifier_head, model_hparams, waveform_input
+from ser_tf.models.cnn_rnn.backbone import conv_blocks_from_hparams, to_image, to_sequence
+from ser_tf.models.head import feature_stem, head_from_hparams, model_hparams
 from ser_tf.models.registry import register_arch
 
 DESCRIPTION = "Conv2D 32/64/128 (BN, max-pool, dropout) on a 128x128 log-mel image -> Dense(128)"
@@ -50,33 +49,13 @@ def build_cnn(*, num_classes: int, config: Mapping) -> keras.Model:
     size = hp["image_size"]
     if not (isinstance(size, (list, tuple)) and len(size) == 2 and all(int(s) > 0 for s in size)):
         raise ConfigError(f"model.image_size must be [time, freq] positive integers, got {size!r}")
-    inputs = waveform_input(config)
-    x = frontend_from_config(config)(inputs)
-    spec_augment = spec_augment_from_config(config)
-    if spec_augment is not None:
-        x = spec_augment(x)
+    inputs, x = feature_stem(config)
     x = keras.layers.Resizing(int(size[0]), int(size[1]), name="resize")(to_image(x))
-    x = conv_blocks(
-        x,
-        filters=hp["conv_filters"],
-        kernel_size=hp["kernel_size"],
-        pool_size=hp["pool_size"],
-        dropout=hp["dropout"] if hp["conv_dropout"] is None else hp["conv_dropout"],
-        l2=hp["l2"],
-        bn_before_relu=hp["bn_before_relu"],
-    )
+    x = conv_blocks_from_hparams(x, hp)
     if hp["pooling"] in ("avg", "max", "masked_mean", "attention"):
         # Sequence poolings want (batch, time, dim): fold frequency into channels first.
-        x = keras.layers.Reshape((-1, x.shape[2] * x.shape[3]), name="to_sequence")(x)
-    outputs = classifier_head(
-        x,
-        num_classes=num_classes,
-        pooling=hp["pooling"],
-        dense_units=hp["dense_units"],
-        dropout=hp["dropout"],
-        l2=hp["l2"],
-        attention_units=hp["attention_units"],
-    )
+        x = to_sequence(x)
+    outputs = head_from_hparams(x, hp, num_classes=num_classes)
     return keras.Model(inputs, outputs, name="cnn")
 
 

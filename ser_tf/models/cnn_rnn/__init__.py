@@ -13,10 +13,9 @@ from typing import Mapping
 
 import keras
 
-from ser_tf.layers.frontend import frontend_from_config, spec_augment_from_config
 from ser_tf.models.cnn_rnn.backbone import cnn_rnn_backbone
 from ser_tf.models.cnn_rnn.presets import PRESETS
-from ser_tf.models.head import classifier_head, model_hparams, waveform_input
+from ser_tf.models.head import feature_stem, head_from_hparams, model_hparams
 from ser_tf.models.registry import register_arch
 
 
@@ -29,21 +28,9 @@ def build_cnn_rnn(*, arch: str, num_classes: int, config: Mapping) -> keras.Mode
         ConfigError: an unknown ``model`` key, or a value the graph cannot use.
     """
     hp = model_hparams(config, PRESETS[arch]["hparams"], arch=arch)
-    inputs = waveform_input(config)
-    x = frontend_from_config(config)(inputs)
-    spec_augment = spec_augment_from_config(config)
-    if spec_augment is not None:
-        x = spec_augment(x)
+    inputs, x = feature_stem(config)
     x = cnn_rnn_backbone(x, hp)
-    outputs = classifier_head(
-        x,
-        num_classes=num_classes,
-        pooling=hp["pooling"],
-        dense_units=hp["dense_units"],
-        dropout=hp["dropout"],
-        l2=hp["l2"],
-        attention_units=hp["attention_units"],
-    )
+    outputs = head_from_hparams(x, hp, num_classes=num_classes)
     return keras.Model(inputs, outputs, name=arch)
 
 

@@ -92,6 +92,20 @@ def conv_blocks(
     return x
 
 
+def conv_blocks_from_hparams(image, hp: dict):
+    """``conv_blocks`` with the family keys ``conv_filters``, ``kernel_size``, ``pool_size``,
+    ``conv_dropout`` (``None``: use ``dropout``), ``l2`` and ``bn_before_relu`` from ``hp``."""
+    return conv_blocks(
+        image,
+        filters=hp["conv_filters"],
+        kernel_size=hp["kernel_size"],
+        pool_size=hp["pool_size"],
+        dropout=hp["dropout"] if hp["conv_dropout"] is None else hp["conv_dropout"],
+        l2=hp["l2"],
+        bn_before_relu=hp["bn_before_relu"],
+    )
+
+
 def to_image(features):
     """``(batch, frames, bins)`` -> ``(batch, frames, bins, 1)``, layer ``expand``."""
     return keras.layers.Reshape((-1, features.shape[-1], 1), name="expand")(features)
@@ -137,16 +151,7 @@ def cnn_rnn_backbone(features, hp: dict):
     Returns ``(batch, units)`` (last state) or ``(batch, frames', units)`` when
     ``hp["return_sequences"]``; doubled units when bidirectional.
     """
-    x = conv_blocks(
-        to_image(features),
-        filters=hp["conv_filters"],
-        kernel_size=hp["kernel_size"],
-        pool_size=hp["pool_size"],
-        dropout=hp["dropout"] if hp["conv_dropout"] is None else hp["conv_dropout"],
-        l2=hp["l2"],
-        bn_before_relu=hp["bn_before_relu"],
-    )
-    x = to_sequence(x)
+    x = to_sequence(conv_blocks_from_hparams(to_image(features), hp))
     x = recurrent(
         x,
         kind=hp["rnn"],

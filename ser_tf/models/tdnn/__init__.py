@@ -19,8 +19,13 @@ from typing import Mapping
 import keras
 
 from ser_tf.errors import ConfigError
-from ser_tf.layers.frontend import frontend_from_config, spec_augment_from_config
-from ser_tf.models.head import BN_MOMENTUM, classifier_head, l2_regularizer, model_hparams, waveform_input
+from ser_tf.models.head import (
+    BN_MOMENTUM,
+    feature_stem,
+    head_from_hparams,
+    l2_regularizer,
+    model_hparams,
+)
 from ser_tf.models.registry import register_arch
 
 DESCRIPTION = "Conv1D 128x4 (dilations 1,2,3,1; BN, ReLU) over log-mel frames -> mean+std pooling -> Dense(128)"
@@ -51,11 +56,7 @@ def build_tdnn_stats(*, num_classes: int, config: Mapping) -> keras.Model:
             "model.conv_filters, model.kernel_sizes and model.dilations must be non-empty lists of "
             f"one length, got {hp['conv_filters']!r}, {hp['kernel_sizes']!r}, {hp['dilations']!r}"
         )
-    inputs = waveform_input(config)
-    x = frontend_from_config(config)(inputs)  # (batch, frames, n_mels)
-    spec_augment = spec_augment_from_config(config)
-    if spec_augment is not None:
-        x = spec_augment(x)
+    inputs, x = feature_stem(config)  # x: (batch, frames, n_mels)
     for i, (filters, kernel, dilation) in enumerate(blocks, 1):
         x = keras.layers.Conv1D(
             int(filters), int(kernel), dilation_rate=int(dilation), padding="same", use_bias=False,
@@ -65,10 +66,7 @@ def build_tdnn_stats(*, num_classes: int, config: Mapping) -> keras.Model:
         x = keras.layers.ReLU(name=f"relu_{i}")(x)
         if hp["conv_dropout"]:
             x = keras.layers.Dropout(float(hp["conv_dropout"]), name=f"dropout_{i}")(x)
-    outputs = classifier_head(
-        x, num_classes=num_classes, pooling=hp["pooling"], dense_units=hp["dense_units"],
-        dropout=hp["dropout"], l2=hp["l2"], attention_units=hp["attention_units"],
-    )
+    outputs = head_from_hparams(x, hp, num_classes=num_classes)
     return keras.Model(inputs, outputs, name="tdnn_stats")
 
 
