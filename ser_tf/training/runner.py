@@ -259,6 +259,8 @@ def run_training(config: Mapping, *, run_dir: Optional[Path] = None, resume: boo
             continue
         log(f"[{split.name}] {len(split.train)} train / {len(split.val)} val / {len(split.test)} test clips")
         result = train_split(split, bundle, config, fold_dir=fold_dir, rt=rt, strategy=strategy, verbose=verbose)
+        if multi:  # each fold's model is usable on its own: `audio_test.py --model RUN/fold-2`
+            shutil.copy2(run_dir / "labels.json", fold_dir / "labels.json")
         results.append(result)
         log(f"[{split.name}] UA {result.metrics['ua']:.3f}  WA {result.metrics['accuracy']:.3f}  "
             f"macro-F1 {result.metrics['macro_f1']:.3f}  ({result.seconds:.0f} s)")

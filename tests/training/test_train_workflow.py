@@ -135,6 +135,7 @@ def test_kfold_reports_mean_and_std_and_resume_keeps_finished_folds(demo_root, t
     assert proc.returncode == 0, proc.stderr[-3000:]
     for fold in ("fold-1", "fold-2"):
         assert (run / fold / "model.keras").is_file() and (run / fold / "report" / "metrics.json").is_file()
+        assert (run / fold / "labels.json").is_file()  # a fold model is usable on its own
     cv = json.loads((run / "report" / "metrics.json").read_text())
     assert {"ua", "ua_std", "accuracy", "accuracy_std", "macro_f1"} <= set(cv)
     assert (run / "model.keras").is_file() and json.loads((run / "export.json").read_text())["fold"] in ("fold-1", "fold-2")
