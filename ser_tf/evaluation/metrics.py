@@ -220,7 +220,7 @@ def aggregate_folds(fold_metrics: Sequence[dict]) -> dict:
 
     per_fold = [
         {
-            "fold": i,
+            "fold": i + 1,  # 1-based, as the run folders fold-1 ... fold-k
             "accuracy": fm["accuracy"],
             "ua": fm["ua"],
             "macro_f1": fm["macro_f1"],

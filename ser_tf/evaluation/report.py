@@ -155,7 +155,7 @@ def _protocol_lines(protocol: Mapping, class_names: Sequence[str]) -> list[str]:
     folds = [fold for fold in protocol.get("folds") or [] if isinstance(fold, Mapping)]
     if folds:
         rows = []
-        for i, fold in enumerate(folds):
+        for i, fold in enumerate(folds, 1):
             parts = _splits_of(fold)
             rows.append([i] + [f"{_fmt_int(parts.get(p, {}).get('n_clips'))} / "
                                f"{_fmt_int(_n_speakers(parts.get(p, {})))}" for p in _PARTS])
@@ -392,8 +392,8 @@ def write_cv_report(
     per_speaker = {}
     for i, fm in enumerate(fold_metrics):
         for speaker, row in (fm.get("per_speaker") or {}).items():
-            key = speaker if speaker not in per_speaker else f"{speaker} (fold {i})"
-            per_speaker[key] = {**row, "fold": i}
+            key = speaker if speaker not in per_speaker else f"{speaker} (fold {i + 1})"
+            per_speaker[key] = {**row, "fold": i + 1}
 
     summary = {
         "accuracy": agg["accuracy"], "accuracy_std": agg["accuracy_std"],

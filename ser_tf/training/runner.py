@@ -309,7 +309,7 @@ def _write_cv(run_dir, results, splits, bundle, config) -> dict:
 
     protocol = _protocol(splits[0], bundle, config)
     protocol.update(method=config["data"]["split"], n_folds=len(splits), folds_finished=len(results))
-    for part in ("train", "val", "test", "splits"):
+    for part in ("train", "val", "test", "splits", "name"):
         protocol.pop(part, None)  # fold 1's counts; each fold's own are under "folds"
     protocol["folds"] = [s.protocol() for s in splits]
     paths = report_lib.write_cv_report(
