@@ -56,7 +56,7 @@ class MaskedMeanPooling(keras.layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package="ser_tf")
-class StatisticsPooling(keras.layers.Layer):
+class StatisticsPooling(MaskedMeanPooling):
     """Mean and standard deviation over the unmasked time steps, concatenated (x-vector style).
 
     The spread of a feature over an utterance (how much pitch or energy varies) carries emotion as
@@ -70,10 +70,6 @@ class StatisticsPooling(keras.layers.Layer):
         ``(batch, 2 * dim)``: ``[mean, std]``, in the layer's compute dtype.
     """
 
-    def __init__(self, **kwargs):
-        super().__init__(**kwargs)
-        self.supports_masking = True
-
     def call(self, inputs, mask=None):
         weights = _float_mask(inputs, mask)
         values = ops.cast(inputs, "float32")
@@ -82,9 +78,6 @@ class StatisticsPooling(keras.layers.Layer):
         var = ops.sum(weights * ops.square(values - ops.expand_dims(mean, 1)), axis=1) / count
         std = ops.sqrt(var + 1e-5)  # the floor keeps the gradient finite for constant features
         return ops.cast(ops.concatenate([mean, std], axis=-1), self.compute_dtype)
-
-    def compute_mask(self, inputs, mask=None):
-        return None
 
     def compute_output_shape(self, input_shape):
         dim = input_shape[-1]
