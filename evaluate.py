@@ -16,8 +16,9 @@ def main(argv=None) -> int:
     parser.add_argument("--data", action="append", required=True, metavar="CORPUS=PATH", help="corpus to score, repeatable")
     parser.add_argument("--out", type=Path, default=Path("evaluation"), help="report folder")
     parser.add_argument("--labels", default=None, help="class names in output order, if the model has no labels.json")
-    parser.add_argument("--split", choices=("speaker", "kfold", "loso", "random"), default=None,
-                        help="score only the test speakers of this split (rebuilt with the run's seed); default: every clip")
+    parser.add_argument("--split", choices=("speaker", "random"), default=None,
+                        help="score only the test part of the run's own hold-out split (rebuilt with its seed); "
+                        "default: every clip")
     args = parser.parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     from ser_tf.errors import SerError

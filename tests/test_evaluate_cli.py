@@ -49,3 +49,19 @@ def test_missing_model_is_a_clear_error(tmp_path, run_and_corpora):
     _, demo = run_and_corpora
     proc = _run("evaluate.py", ["--model", str(tmp_path / "nope.keras"), "--data", f"demo={demo}"], tmp_path)
     assert proc.returncode == 2 and "nope.keras" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_split_scores_only_the_runs_own_test_speakers(run_and_corpora):
+    cwd, demo = run_and_corpora
+    run = cwd / "models" / (cwd / "models" / "latest").read_text().strip()
+    import yaml
+
+    recorded = yaml.safe_load((run / "config.yaml").read_text())["resolved"]["splits"]["holdout"]["test"]
+    proc = _run("evaluate.py", ["--data", f"demo={demo}", "--split", "speaker", "--out", "eval-split"], cwd)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    metrics = json.loads((cwd / "eval-split" / "metrics.json").read_text())
+    assert sorted(metrics["per_speaker"]) == sorted(recorded)
+    assert metrics["protocol"]["speaker_independent"] is True
+
+    proc = _run("evaluate.py", ["--data", f"demo={demo}", "--split", "random"], cwd)
+    assert proc.returncode == 2 and "only the split the run was trained with" in proc.stderr

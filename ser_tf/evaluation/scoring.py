@@ -12,6 +12,7 @@ from typing import Optional, Sequence
 
 import numpy as np
 
+from ser_tf.errors import DataError, ParameterError
 from ser_tf.evaluation import cross_corpus, metrics as metrics_lib, report as report_lib
 
 
@@ -30,14 +31,15 @@ def evaluate_model(
         data_specs: ``"corpus=PATH"`` strings, as for ``train.py --data``.
         out_dir: where ``metrics.json``, ``report.md`` and the figures go.
         labels: class names in the model's output order, if the model has no ``labels.json``.
-        split: ``None`` to score every clip; or a split method (``speaker``, ``kfold``...) whose
-            test parts, rebuilt with the run's seed and fractions, are scored.
+        split: ``None`` to score every clip; or the hold-out split the run was trained with
+            (``speaker`` or ``random``), whose test part is rebuilt with the run's seed, fractions
+            and label set, checked against the speakers the run recorded, and scored.
 
     Returns:
         The metrics dict written to ``out_dir/metrics.json``.
     """
     from ser_tf.config import load_config, recipe_path
-    from ser_tf.data import manifest, splits as splits_lib
+    from ser_tf.data import manifest
     from ser_tf.data.pipeline import make_dataset
     from ser_tf.inference import loading
 
@@ -49,16 +51,12 @@ def evaluate_model(
     config = load_config(run_config if run_config and run_config.is_file() else recipe_path("base"))
     if info.duration:
         config["audio"]["duration"] = info.duration
-    bundle = manifest.load_data(list(data_specs), labels="auto")
+    # Rebuilding the run's split needs the run's label set: the split is stratified on emotion.
+    bundle = manifest.load_data(list(data_specs), labels=config["data"]["labels"] if split else "auto")
     records, method = bundle.records, "all clips (no split)"
     if split:
-        data_cfg = {**config["data"], "split": split}
-        parts = splits_lib.make_splits(
-            records, method=split, seed=int(config["seed"]), val_fraction=float(data_cfg["val_fraction"]),
-            test_fraction=float(data_cfg["test_fraction"]), n_folds=int(data_cfg["n_folds"]),
-        )
-        records = [r for part in parts for r in part.test]
-        method = f"test speakers of a {split} split (seed {config['seed']})"
+        records = _run_test_records(records, config, split=split)
+        method = f"test speakers of the run's {split} split (seed {config['seed']})"
     shared, _, _ = cross_corpus.shared_classes(classes, bundle.classes)
     keep = cross_corpus.shared_mask([r.emotion for r in records], shared)
     records = [r for r, k in zip(records, keep) if k]
@@ -72,7 +70,7 @@ def evaluate_model(
     speakers = sorted({r.speaker for r in records})
     protocol = {
         "method": method,
-        "speaker_independent": None if not split else True,
+        "speaker_independent": {None: None, "speaker": True, "random": False}[split],
         "test": {"n_clips": len(records), "n_speakers": len(speakers), "speakers": speakers},
         "label_set": "shared classes of model and data",
         "corpora": dict(bundle.roots),
@@ -85,3 +83,35 @@ def evaluate_model(
     )
     result["protocol"] = protocol
     return result
+
+
+def _run_test_records(records, config, *, split: str):
+    """The records of the run's own test speakers, rebuilt with its seed and fractions.
+
+    Only a hold-out split can be rebuilt this way: a k-fold run has one model per fold, and its
+    exported model has trained on every other fold's test speakers. The rebuilt test speakers
+    must equal those the run recorded, or the model may have trained on what it would be scored on.
+    """
+    from ser_tf.data import splits as splits_lib
+
+    trained = config["data"]["split"]
+    if split not in ("speaker", "random") or split != trained:
+        raise ParameterError(
+            f"--split {split!r}: only the split the run was trained with ({trained!r}) can be "
+            "rebuilt, and only for a hold-out run (speaker or random); a k-fold run's report/ "
+            "already scores each fold's model on that fold's test speakers"
+        )
+    data_cfg = config["data"]
+    (part,) = splits_lib.make_splits(
+        records, method=split, seed=int(config["seed"]), val_fraction=float(data_cfg["val_fraction"]),
+        test_fraction=float(data_cfg["test_fraction"]),
+    )
+    recorded = ((config.get("resolved") or {}).get("splits") or {}).get(part.name, {}).get("test")
+    rebuilt = sorted({r.speaker for r in part.test})
+    if recorded is not None and split == "speaker" and sorted(recorded) != rebuilt:
+        raise DataError(
+            f"the rebuilt test speakers {rebuilt} differ from the run's {sorted(recorded)} (other "
+            "data or label set than in training?); refusing to score speakers the model may have "
+            "trained on"
+        )
+    return part.test
