@@ -15,17 +15,10 @@ import soundfile as sf
 
 from tests.inference import support
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "audio_test.py"
 SR = support.SR
 needs_portaudio = pytest.mark.skipif(support.portaudio_missing(), reason=support.PORTAUDIO_SKIP)
-
-
-@pytest.fixture(scope="module")
-def models_dir(tmp_path_factory):
-    root = tmp_path_factory.mktemp("models")
-    support.make_run_folder(root)
-    return root
 
 
 @pytest.fixture(scope="module")
