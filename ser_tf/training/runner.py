@@ -43,22 +43,6 @@ class RunResult:
     summary: dict  # the metrics of the test split, or the k-fold aggregate
 
 
-def _split_kwargs(data_cfg: Mapping, seed: int) -> dict:
-    method = data_cfg["split"]
-    kw = {"seed": seed, "val_fraction": float(data_cfg["val_fraction"])}
-    if method in ("speaker", "random"):
-        kw["test_fraction"] = float(data_cfg["test_fraction"])
-    if method == "kfold":
-        kw["n_folds"] = int(data_cfg["n_folds"])
-    return kw
-
-
-def _arrays(records, label_set):
-    paths = [r.path for r in records]
-    labels = np.asarray([label_set.index_of(r.emotion) for r in records], dtype=np.int32)
-    return paths, labels
-
-
 def _datasets(split, bundle, config, *, batch_size: int, seed: int):
     from ser_tf.data.pipeline import make_dataset
 
@@ -73,7 +57,7 @@ def _datasets(split, bundle, config, *, batch_size: int, seed: int):
         ("val", split.val, False),
         ("test", split.test, False),
     ):
-        paths, labels = _arrays(records, bundle.label_set)
+        paths, labels = [r.path for r in records], bundle.labels_array(records)
         ds = make_dataset(paths, labels, config=config, training=training, batch_size=batch_size, seed=seed)
         if not training:
             _check_complete(ds, labels, name)
@@ -235,7 +219,10 @@ def run_training(config: Mapping, *, run_dir: Optional[Path] = None, resume: boo
     strategy = runtime_lib.apply_runtime(rt)
     data_cfg = config["data"]
     bundle = load_bundle(config, require_all=True)
-    splits = splits_lib.make_splits(bundle.records, method=data_cfg["split"], **_split_kwargs(data_cfg, seed))
+    splits = splits_lib.make_splits(
+        bundle.records, method=data_cfg["split"], seed=seed, val_fraction=float(data_cfg["val_fraction"]),
+        test_fraction=float(data_cfg["test_fraction"]), n_folds=int(data_cfg["n_folds"]),
+    )
     if data_cfg.get("only_folds"):
         splits = _pick_folds(splits, data_cfg["only_folds"])
     if run_dir is None:
