@@ -37,13 +37,12 @@ import tensorflow as tf
 from ser_tf.constants import DURATION, SAMPLE_RATE, samples_for
 from ser_tf.data.audio_io import AudioInfo, load_audio, probe_audio
 from ser_tf.data.augment import augment_waveform, validate_augment_config
+from ser_tf.data.cropping import CROP_MODES, fix_length
 from ser_tf.errors import AudioError, ConfigError, DataError, ParameterError
 
-__all__ = ["make_dataset", "decode_file", "fix_length", "is_fast_wav"]
+__all__ = ["make_dataset", "decode_file", "is_fast_wav"]
 
 logger = logging.getLogger(__name__)
-
-CROP_MODES = ("random", "center")
 
 
 def is_fast_wav(info: AudioInfo, *, sample_rate: int = SAMPLE_RATE) -> bool:
@@ -79,44 +78,6 @@ def decode_file(path, *, sample_rate: int = SAMPLE_RATE) -> tf.Tensor:
     if is_fast_wav(probe_audio(path), sample_rate=sample_rate):
         return _decode_wav_graph(tf.constant(path))
     return tf.constant(load_audio(path, sample_rate=sample_rate))
-
-
-def fix_length(x, n: int, *, mode: str = "center", seed=None) -> tf.Tensor:
-    """Crop or zero-pad a waveform to exactly ``n`` samples.
-
-    Args:
-        x: float ``(samples,)``.
-        n: output length in samples (> 0).
-        mode: ``"center"``: centre crop, or symmetric zero padding (the extra sample of an odd
-            difference goes to the end) -- deterministic, used for evaluation. ``"random"``: a
-            window of ``n`` samples at a uniformly drawn offset; a clip shorter than ``n`` is
-            placed at a uniformly drawn offset inside ``n`` zeros.
-        seed: shape ``[2]`` integer tensor, required for ``"random"`` (stateless draw).
-
-    Returns:
-        ``(n,)``, dtype of ``x``.
-    """
-    if mode not in CROP_MODES:
-        raise ParameterError(f"fix_length mode must be one of {CROP_MODES}, got {mode!r}")
-    if isinstance(n, (int, np.integer)) and n <= 0:
-        raise ParameterError(f"fix_length n must be a positive number of samples, got {n!r}")
-    if mode == "random" and seed is None:
-        raise ParameterError("fix_length(mode='random') needs a seed (shape [2] integer tensor)")
-    x = tf.convert_to_tensor(x)
-    excess = tf.shape(x)[0] - n
-    span = tf.abs(excess)
-    if mode == "center":
-        offset = span // 2
-    else:
-        offset = tf.random.stateless_uniform([], seed=seed, minval=0, maxval=span + 1,
-                                             dtype=tf.int32)
-    start = tf.where(excess > 0, offset, 0)
-    left = tf.where(excess < 0, offset, 0)
-    y = x[start:start + n]
-    y = tf.pad(y, [[left, n - tf.shape(y)[0] - left]])
-    if isinstance(n, (int, np.integer)):
-        y.set_shape([int(n)])
-    return y
 
 
 def _cache_file(prefix: str, paths: Sequence[str], labels: np.ndarray, sample_rate: int) -> str:

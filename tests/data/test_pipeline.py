@@ -12,7 +12,7 @@ import soundfile as sf
 import tensorflow as tf
 
 from ser_tf.data.audio_io import load_audio
-from ser_tf.data.pipeline import decode_file, fix_length, make_dataset
+from ser_tf.data.pipeline import decode_file, make_dataset
 from ser_tf.errors import ConfigError, DataError, ParameterError
 
 N = 4000  # samples per example: 0.25 s at 16 kHz
@@ -196,24 +196,3 @@ def test_bad_arguments(clips):
     with pytest.raises(ConfigError, match="augment.stretch.min_rate"):
         bad = config(augment={"stretch": {"enabled": True, "min_rate": 0}})
         make_dataset(paths, labels, config=bad, training=True)
-
-
-def test_fix_length():
-    x = tf.range(1.0, 8.0)  # 7 samples
-    np.testing.assert_array_equal(fix_length(x, 4).numpy(), [2, 3, 4, 5])
-    np.testing.assert_array_equal(fix_length(x, 10).numpy(), [0, 1, 2, 3, 4, 5, 6, 7, 0, 0])
-    assert fix_length(x, 7).numpy().tolist() == list(range(1, 8))
-    seed = tf.constant([1, 2])
-    crop = fix_length(x, 3, mode="random", seed=seed).numpy()
-    assert crop.shape == (3,) and np.all(np.diff(crop) == 1) and 1 <= crop[0] <= 5
-    np.testing.assert_array_equal(crop, fix_length(x, 3, mode="random", seed=seed).numpy())
-    starts = {int(fix_length(x, 3, mode="random", seed=[s, 0]).numpy()[0]) for s in range(40)}
-    assert starts == {1, 2, 3, 4, 5}  # every offset reachable
-    padded = fix_length(x, 9, mode="random", seed=seed).numpy()
-    assert np.count_nonzero(padded) == 7 and padded.shape == (9,)
-    with pytest.raises(ParameterError, match="'edge'"):
-        fix_length(x, 3, mode="edge")
-    with pytest.raises(ParameterError, match="seed"):
-        fix_length(x, 3, mode="random")
-    with pytest.raises(ParameterError, match="0"):
-        fix_length(x, 0)
