@@ -31,7 +31,8 @@ def test_fix_length():
 
 def test_fix_length_numpy_centres_like_the_evaluation_pipeline():
     x = np.arange(1, 6, dtype=np.float32)
-    np.testing.assert_array_equal(fix_length_numpy(x, 8), [0, 1, 2, 3, 4, 5, 0, 0])  # odd extra at the end
+    # The odd extra sample goes at the end.
+    np.testing.assert_array_equal(fix_length_numpy(x, 8), [0, 1, 2, 3, 4, 5, 0, 0])
     np.testing.assert_array_equal(fix_length_numpy(x, 3), [2, 3, 4])
     np.testing.assert_array_equal(fix_length_numpy(x, 5), x)
     with pytest.raises(ParameterError, match="-1"):

@@ -196,3 +196,34 @@ def test_bad_arguments(clips):
     with pytest.raises(ConfigError, match="augment.stretch.min_rate"):
         bad = config(augment={"stretch": {"enabled": True, "min_rate": 0}})
         make_dataset(paths, labels, config=bad, training=True)
+
+
+def test_each_header_is_read_once_from_load_data_to_dataset(tmp_path, monkeypatch, rng):
+    """load_data probes each file; make_dataset reuses that header instead of reading it again,
+    and decodes the same samples as from plain paths (one fast-path file, one soundfile file)."""
+    from ser_tf.data.manifest import load_data
+
+    root = tmp_path / "ravdess" / "Actor_01"
+    root.mkdir(parents=True)
+    fast, stereo = rng.uniform(-0.5, 0.5, 3000), rng.uniform(-0.5, 0.5, (9000, 2))
+    sf.write(str(root / "03-01-05-01-01-01-01.wav"), fast, 16000, subtype="PCM_16")
+    sf.write(str(root / "03-01-04-01-01-01-01.wav"), stereo, 44100, subtype="PCM_24")
+    reads, real_info = [], sf.info
+
+    def counting_info(path, *args, **kwargs):  # the one header read of ser_tf.data.audio_io
+        reads.append(str(path))
+        return real_info(path, *args, **kwargs)
+
+    monkeypatch.setattr(sf, "info", counting_info)
+
+    bundle = load_data([f"ravdess={tmp_path / 'ravdess'}"])
+    ds = make_dataset(bundle.records, bundle.labels_array(), config=config(), training=False)
+    assert sorted(reads) == sorted(r.path for r in bundle.records)  # once per file, no more
+
+    reads.clear()
+    paths = [r.path for r in bundle.records]
+    from_paths = make_dataset(paths, bundle.labels_array(), config=config(), training=False)
+    assert sorted(reads) == sorted(paths)  # plain paths: probed when the dataset is built
+    waves, _ = collect(ds)
+    np.testing.assert_array_equal(waves, collect(from_paths)[0])
+    np.testing.assert_array_equal(waves, np.stack([center(load_audio(p), N) for p in paths]))
