@@ -52,7 +52,7 @@ def main(argv=None) -> int:
         labels = np.asarray([bundle.label_set.index_of(r.emotion) for r in split.test], np.int32)
         probs = []
         for run, run_config in zip(args.runs, configs):
-            dataset = make_dataset([r.path for r in split.test], labels, config=run_config, training=False)
+            dataset = make_dataset(split.test, labels, config=run_config, training=False)
             probs.append(load_keras_model(run / split.name / "model.keras").predict(dataset, verbose=0))
         fold_metrics.append(compute_metrics(labels, np.mean(probs, axis=0),
                                             class_names=list(bundle.label_set.classes)))

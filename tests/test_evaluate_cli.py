@@ -19,7 +19,7 @@ def _run(script, args, cwd, timeout=600):
 
 @pytest.fixture(scope="module")
 def run_and_corpora(tmp_path_factory):
-    from ser_tf.data.demo import ensure_demo_corpus
+    from ser_tf.data.corpora.demo import ensure_demo_corpus
 
     demo = ensure_demo_corpus(tmp_path_factory.mktemp("demo"), n_speakers=4, clips_per_emotion=1)
     cwd = tmp_path_factory.mktemp("work")

@@ -22,6 +22,7 @@ from typing import Mapping
 import tensorflow as tf
 
 from ser_tf.constants import SAMPLE_RATE
+from ser_tf.data.cropping import fix_length
 from ser_tf.errors import ConfigError, ParameterError
 
 __all__ = [
@@ -58,20 +59,6 @@ _DEFAULTS = {
     "stretch": {"min_rate": 0.9, "max_rate": 1.1},
     "bandpass": {"low_hz": [50.0, 300.0], "high_hz": [3400.0, 7600.0]},
 }
-
-
-@_no_autograph
-def _fit_center(x: tf.Tensor, n) -> tf.Tensor:
-    """Centre-crop or symmetrically zero-pad ``x`` to ``n`` samples (length after a stretch).
-
-    ``pipeline.fix_length(mode="center")`` in miniature; the pipeline imports this module, so
-    importing it back would be circular.
-    """
-    excess = tf.shape(x)[0] - n
-    start = tf.maximum(excess, 0) // 2
-    y = x[start:start + n]
-    left = tf.maximum(-excess, 0) // 2
-    return tf.pad(y, [[left, n - tf.shape(y)[0] - left]])
 
 
 @_no_autograph
@@ -271,7 +258,7 @@ def _draw(name: str, cfg: Mapping, *, seed, n, sample_rate: int):
 
     if name == "stretch":
         rate = uniform(cfg["min_rate"], cfg["max_rate"])
-        return lambda x: _fit_center(time_stretch(x, rate=rate), n)
+        return lambda x: fix_length(time_stretch(x, rate=rate), n)  # centre crop / pad
     if name == "pitch":
         steps = uniform(-cfg["max_semitones"], cfg["max_semitones"])
         return lambda x: pitch_shift(x, semitones=steps)

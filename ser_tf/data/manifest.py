@@ -6,6 +6,8 @@
 - ``skipped``: ``(path, reason)`` for files that do not fit a naming scheme (from the scanners)
   or cannot be read / hold no samples (from probing every file's header with
   ``ser_tf.data.audio_io.probe_audio``). One ``UnreadableAudioWarning`` counts the unreadable ones.
+  Each kept record carries its probed header (``Record.header``), so the input pipeline does not
+  read it again.
 - ``dropped``: a ``Counter`` keyed by reason. ``"label:<emotion>"`` for clips outside the label set,
   ``"duplicate:path"`` for a file reached twice (overlapping corpus folders, symlinks),
   ``"duplicate:content"`` for byte-identical clips (same size and SHA-1 of the first 64 KiB; only
@@ -139,8 +141,9 @@ def load_data(
         specs: ``"corpus=PATH"`` strings (see ``parse_data_spec``); ``None`` or empty = the demo.
         labels: a label-set name, a comma-separated emotion list, or ``"auto"``/``None`` for the
             emotions present (see ``ser_tf.data.labels.get_label_set``).
-        probe: read every file's header and skip unreadable or empty files. Turn off only when the
-            files were checked before; a bad file then fails later, in the pipeline.
+        probe: read every file's header (kept as ``Record.header``) and skip unreadable or empty
+            files. Turn off only when the files were checked before; a bad file then fails later,
+            in the pipeline, which then reads the headers itself.
         require_all: raise if a class of the label set has no clip.
         dedupe_content: drop byte-identical copies (hashing the first 64 KiB of each file).
         scan_options: per-corpus scanner options, e.g. ``{"folder": {"speaker_pattern": "..."}}``.
@@ -243,11 +246,11 @@ def _drop_duplicate_paths(records: Sequence[Record]):
 
 
 def _inspect_one(path: str, probe: bool, digest: bool):
-    """``(seconds or None, digest or None, error reason or None)`` of one file."""
-    seconds = key = None
+    """``(AudioInfo or None, digest or None, error reason or None)`` of one file."""
+    header = key = None
     try:
         if probe:
-            seconds = probe_audio(path).duration
+            header = probe_audio(path)
         if digest:
             with open(path, "rb") as fh:
                 key = (os.fstat(fh.fileno()).st_size, hashlib.sha1(fh.read(HASH_BYTES)).hexdigest())
@@ -257,22 +260,26 @@ def _inspect_one(path: str, probe: bool, digest: bool):
         return None, None, message[len(prefix):] if message.startswith(prefix) else message
     except OSError as err:
         return None, None, f"cannot read ({err.strerror or err})"
-    return seconds, key, None
+    return header, key, None
 
 
 def _inspect(records: Sequence[Record], *, probe: bool, digest: bool):
-    """Probe and/or hash every record's file on a thread pool (the work is I/O)."""
+    """Probe and/or hash every record's file on a thread pool (the work is I/O).
+
+    Kept records come back with their ``header`` set when probed.
+    """
     paths = [r.path for r in records]
     with ThreadPoolExecutor(max_workers=max(1, min(PROBE_WORKERS, len(paths)))) as pool:
         results = list(pool.map(lambda p: _inspect_one(p, probe, digest), paths))
     kept, bad, durations, digests = [], [], {}, {}
-    for r, (seconds, key, error) in zip(records, results):
+    for r, (header, key, error) in zip(records, results):
         if error is not None:
             bad.append((r.path, error))
             continue
+        if header is not None:
+            r = dataclasses.replace(r, header=header)
+            durations[r.path] = header.duration
         kept.append(r)
-        if seconds is not None:
-            durations[r.path] = seconds
         if key is not None:
             digests[r.path] = key
     return kept, bad, durations, digests

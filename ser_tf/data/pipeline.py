@@ -6,7 +6,8 @@ Chain (after the keras-io audio examples; path and label travel together from th
       -> shuffle (training) -> fix_length + augment (training) / centre fit (evaluation)
       -> batch -> prefetch
 
-Decoding: every header is probed once in Python when the dataset is built. Files that are 16-bit
+Decoding: every header is read once, in Python: records from ``ser_tf.data.manifest.load_data``
+carry the header it probed (``Record.header``); plain paths are probed here. Files that are 16-bit
 PCM WAV, mono, at the target rate (all of RAVDESS-16k) are decoded in the graph by
 ``tf.audio.decode_wav``; anything else (other rates, stereo, 24-bit, float, FLAC/OGG/MP3) goes
 through :func:`ser_tf.data.audio_io.load_audio` in a ``tf.numpy_function``. Both give the same
@@ -37,13 +38,13 @@ import tensorflow as tf
 from ser_tf.constants import DURATION, SAMPLE_RATE, samples_for
 from ser_tf.data.audio_io import AudioInfo, load_audio, probe_audio
 from ser_tf.data.augment import augment_waveform, validate_augment_config
+from ser_tf.data.cropping import CROP_MODES, fix_length
+from ser_tf.data.records import Record
 from ser_tf.errors import AudioError, ConfigError, DataError, ParameterError
 
-__all__ = ["make_dataset", "decode_file", "fix_length", "is_fast_wav"]
+__all__ = ["make_dataset", "decode_file", "is_fast_wav"]
 
 logger = logging.getLogger(__name__)
-
-CROP_MODES = ("random", "center")
 
 
 def is_fast_wav(info: AudioInfo, *, sample_rate: int = SAMPLE_RATE) -> bool:
@@ -81,44 +82,6 @@ def decode_file(path, *, sample_rate: int = SAMPLE_RATE) -> tf.Tensor:
     return tf.constant(load_audio(path, sample_rate=sample_rate))
 
 
-def fix_length(x, n: int, *, mode: str = "center", seed=None) -> tf.Tensor:
-    """Crop or zero-pad a waveform to exactly ``n`` samples.
-
-    Args:
-        x: float ``(samples,)``.
-        n: output length in samples (> 0).
-        mode: ``"center"``: centre crop, or symmetric zero padding (the extra sample of an odd
-            difference goes to the end) -- deterministic, used for evaluation. ``"random"``: a
-            window of ``n`` samples at a uniformly drawn offset; a clip shorter than ``n`` is
-            placed at a uniformly drawn offset inside ``n`` zeros.
-        seed: shape ``[2]`` integer tensor, required for ``"random"`` (stateless draw).
-
-    Returns:
-        ``(n,)``, dtype of ``x``.
-    """
-    if mode not in CROP_MODES:
-        raise ParameterError(f"fix_length mode must be one of {CROP_MODES}, got {mode!r}")
-    if isinstance(n, (int, np.integer)) and n <= 0:
-        raise ParameterError(f"fix_length n must be a positive number of samples, got {n!r}")
-    if mode == "random" and seed is None:
-        raise ParameterError("fix_length(mode='random') needs a seed (shape [2] integer tensor)")
-    x = tf.convert_to_tensor(x)
-    excess = tf.shape(x)[0] - n
-    span = tf.abs(excess)
-    if mode == "center":
-        offset = span // 2
-    else:
-        offset = tf.random.stateless_uniform([], seed=seed, minval=0, maxval=span + 1,
-                                             dtype=tf.int32)
-    start = tf.where(excess > 0, offset, 0)
-    left = tf.where(excess < 0, offset, 0)
-    y = x[start:start + n]
-    y = tf.pad(y, [[left, n - tf.shape(y)[0] - left]])
-    if isinstance(n, (int, np.integer)):
-        y.set_shape([int(n)])
-    return y
-
-
 def _cache_file(prefix: str, paths: Sequence[str], labels: np.ndarray, sample_rate: int) -> str:
     """``<prefix>.<digest>``: a file cache keyed on its content, so a train and a validation
     dataset given the same prefix, or a changed file list, never read each other's cache."""
@@ -128,12 +91,27 @@ def _cache_file(prefix: str, paths: Sequence[str], labels: np.ndarray, sample_ra
     return f"{prefix}.{digest}"
 
 
-def _probe_all(paths: Sequence[str], labels: np.ndarray, sample_rate: int):
-    """Probe every header once; unreadable files are skipped with a warning each and a count."""
+def _paths_and_headers(items: Sequence) -> tuple:
+    """``(paths, headers)`` of ``items``: a ``Record`` gives its path and probed header (``None``
+    if not probed), a path-like its path and ``None``."""
+    paths, headers = [], []
+    for item in items:
+        if isinstance(item, Record):
+            paths.append(item.path)
+            headers.append(item.header)
+        else:
+            paths.append(os.fspath(item))
+            headers.append(None)
+    return paths, headers
+
+
+def _probe_all(paths: Sequence[str], headers: Sequence, labels: np.ndarray, sample_rate: int):
+    """Pick each file's decoder from its header, probing only the files without one; unreadable
+    files are skipped with a warning each and a count."""
     kept_paths, kept_labels, fast, skipped = [], [], [], []
-    for path, label in zip(paths, labels):
+    for path, header, label in zip(paths, headers, labels):
         try:
-            info = probe_audio(path)
+            info = header if header is not None else probe_audio(path)
         except AudioError as err:
             logger.warning("skipping unreadable audio: %s", err)
             skipped.append(path)
@@ -162,7 +140,9 @@ def make_dataset(
     """Build the ``(waveform, label)`` dataset of a split.
 
     Args:
-        paths: audio files, any format :func:`ser_tf.data.audio_io.load_audio` reads.
+        paths: audio files, any format :func:`ser_tf.data.audio_io.load_audio` reads, as
+            path-likes or ``Record``s; a record's ``header`` (set by ``load_data``) is used
+            instead of reading the file's header again.
         labels: class index of each file (integers >= 0), same length as ``paths``.
         config: the resolved config; reads ``audio.sample_rate``, ``audio.duration``,
             ``audio.train_crop``, ``augment`` (training only), ``train.batch_size`` and
@@ -186,7 +166,7 @@ def make_dataset(
         ConfigError: bad ``audio`` / ``augment`` values.
         DataError: no file could be read.
     """
-    paths = [os.fspath(p) for p in paths]
+    paths, headers = _paths_and_headers(paths)
     labels = np.asarray(labels)
     if len(paths) != len(labels):
         raise ParameterError(f"got {len(paths)} paths but {len(labels)} labels; they must match")
@@ -216,7 +196,7 @@ def make_dataset(
     if training:
         augment = validate_augment_config(config.get("augment") or {}, sample_rate=sample_rate)
 
-    paths, labels, fast = _probe_all(paths, labels, sample_rate)
+    paths, labels, fast = _probe_all(paths, headers, labels, sample_rate)
     all_fast, none_fast = bool(fast.all()), not fast.any()
 
     # The map functions are plain TF (explicit tf.cond): no AutoGraph conversion needed.

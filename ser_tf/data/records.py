@@ -1,7 +1,9 @@
 """The record every corpus parser returns, and the scan result that carries skipped files.
 
 A record is one audio clip with everything the splits and reports need. Speaker ids are qualified
-by the corpus (``"ravdess:01"``) so that combining corpora never merges two people.
+by the corpus (``"ravdess:01"``) so that combining corpora never merges two people. Once
+``ser_tf.data.manifest.load_data`` has probed the file, the record also carries its header, which
+the input pipeline uses instead of reading the file's header again.
 """
 
 from __future__ import annotations
@@ -9,6 +11,8 @@ from __future__ import annotations
 import dataclasses
 from collections import Counter
 from typing import Mapping, Optional, Sequence
+
+from ser_tf.data.audio_io import AudioInfo
 
 UNKNOWN_SPEAKER = "unknown"
 
@@ -26,6 +30,9 @@ class Record:
         corpus: corpus name, e.g. ``"ravdess"``.
         gender: ``"male"``, ``"female"`` or ``None`` where the corpus does not say.
         fields: the other fields the naming scheme carries (statement, intensity, ...), as strings.
+        header: the file's header (rate, channels, frames, format) once probed, else ``None``
+            (scanners read names only). A fact about the file, not about the clip: equality and
+            ``repr`` leave it out.
     """
 
     path: str
@@ -35,6 +42,7 @@ class Record:
     corpus: str
     gender: Optional[str] = None
     fields: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    header: Optional[AudioInfo] = dataclasses.field(default=None, compare=False, repr=False)
 
     def to_dict(self) -> dict:
         """A plain, JSON-friendly dict of the record."""
@@ -44,7 +52,12 @@ class Record:
 
     @classmethod
     def from_dict(cls, data: Mapping) -> "Record":
-        return cls(**{**data, "fields": dict(data.get("fields") or {})})
+        header = data.get("header")
+        return cls(**{
+            **data,
+            "fields": dict(data.get("fields") or {}),
+            "header": AudioInfo(**header) if isinstance(header, Mapping) else header,
+        })
 
 
 @dataclasses.dataclass

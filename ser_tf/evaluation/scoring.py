@@ -61,7 +61,7 @@ def evaluate_model(
     keep = cross_corpus.shared_mask([r.emotion for r in records], shared)
     records = [r for r, k in zip(records, keep) if k]
     dataset = make_dataset(
-        [r.path for r in records], np.zeros(len(records), np.int32), config=config, training=False,
+        records, np.zeros(len(records), np.int32), config=config, training=False,
         batch_size=batch_size,
     )
     y_prob = net.predict(dataset, verbose=0)

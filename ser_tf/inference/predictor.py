@@ -16,12 +16,13 @@ from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 import numpy as np
 
 from ser_tf.constants import MIN_DURATION, SILENCE_PEAK, samples_for
+from ser_tf.data.cropping import fix_length_numpy
 from ser_tf.errors import AudioError, ParameterError
 from ser_tf.inference import loading
 from ser_tf.inference.results import SILENCE, LongPrediction, Prediction, StreamUpdate, WindowPrediction
 from ser_tf.inference.smoothing import ProbabilitySmoother
 from ser_tf.inference.vad import EnergyVAD, is_digital_silence
-from ser_tf.inference.windows import Window, WindowFramer, fit_length
+from ser_tf.inference.windows import Window, WindowFramer
 
 # Seconds of audio read from disk at a time by predict_long: large enough for efficient reads,
 # small enough that memory stays a few MB whatever the recording's length.
@@ -185,7 +186,7 @@ class Predictor:
         if len(x) > win:
             return self.predict_long_waveform(x, sample_rate=self.sample_rate, window=window, hop=hop, path=path).overall
         self._check_clip(x, path=path)
-        probs = self.predict_batch(fit_length(x, win)[None, :])[0]
+        probs = self.predict_batch(fix_length_numpy(x, win)[None, :])[0]
         return self._prediction(probs, duration=len(x) / self.sample_rate, path=path)
 
     def predict_file(self, path) -> Prediction:
@@ -274,7 +275,7 @@ class Predictor:
     def _classify_windows(self, windows: List[Window], win: int, vad: EnergyVAD, hop: float) -> List[WindowPrediction]:
         """Gate and classify consecutive windows (one model call; digital silence skips the model)."""
         silent = [is_digital_silence(w.samples) for w in windows]
-        loud = [fit_length(w.samples, win) for w, s in zip(windows, silent) if not s]
+        loud = [fix_length_numpy(w.samples, win) for w, s in zip(windows, silent) if not s]
         probs = iter(self.predict_batch(np.stack(loud)) if loud else ())
         out = []
         for w, is_silent in zip(windows, silent):
@@ -343,7 +344,7 @@ class Predictor:
                 t0 = time.perf_counter()
                 gate = vad(w.samples, advance_s=hop_s)
                 if gate.voiced:
-                    raw = self._prediction(self.predict_batch(fit_length(w.samples, win)[None, :])[0],
+                    raw = self._prediction(self.predict_batch(fix_length_numpy(w.samples, win)[None, :])[0],
                                            duration=len(w.samples) / self.sample_rate)
                     smooth = self._prediction(smoother.update([raw.probabilities[c] for c in self.classes]))
                     label, conf, probs = smooth.label, smooth.confidence, smooth.probabilities

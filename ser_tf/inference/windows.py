@@ -37,31 +37,6 @@ class Window:
         return self.start + len(self.samples)
 
 
-def fit_length(x: np.ndarray, length: int) -> np.ndarray:
-    """Centre-crop or zero-pad ``x`` to ``length`` samples, as the evaluation pipeline does.
-
-    Args:
-        x: ``(samples,)`` waveform.
-        length: target number of samples (> 0).
-
-    Returns:
-        float32 ``(length,)``: a centred crop of a longer ``x``, or ``x`` centred between zeros.
-    """
-    x = np.asarray(x, dtype=np.float32)
-    if length <= 0:
-        raise ParameterError(f"length must be > 0 samples, got {length!r}")
-    n = len(x)
-    if n == length:
-        return x
-    if n > length:
-        start = (n - length) // 2
-        return x[start:start + length]
-    out = np.zeros(length, dtype=np.float32)
-    left = (length - n) // 2
-    out[left:left + n] = x
-    return out
-
-
 class WindowFramer:
     """Emit windows of ``window`` samples every ``hop`` samples from pushed chunks.
 

@@ -57,8 +57,9 @@ def _datasets(split, bundle, config, *, batch_size: int, seed: int):
         ("val", split.val, False),
         ("test", split.test, False),
     ):
-        paths, labels = [r.path for r in records], bundle.labels_array(records)
-        ds = make_dataset(paths, labels, config=config, training=training, batch_size=batch_size, seed=seed)
+        labels = bundle.labels_array(records)
+        # Records, not paths: the pipeline reuses the headers load_data probed.
+        ds = make_dataset(records, labels, config=config, training=training, batch_size=batch_size, seed=seed)
         if not training:
             _check_complete(ds, labels, name)
         if one_hot and name != "test":

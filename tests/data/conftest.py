@@ -36,3 +36,13 @@ def touch():
         return path
 
     return _touch
+
+
+@pytest.fixture(scope="session")
+def tiny_corpus(tmp_path_factory):
+    """A demo corpus of 2 speakers x 8 emotions x 1 clip, generated once per session."""
+    from ser_tf.data.corpora.demo import ensure_demo_corpus
+
+    return ensure_demo_corpus(
+        tmp_path_factory.mktemp("demo") / "corpus", n_speakers=2, clips_per_emotion=1
+    )

@@ -1,5 +1,6 @@
 """Tests of ser_tf.data.manifest: data specs, probing, duplicates, label sets, the demo default."""
 
+import dataclasses
 import os
 import shutil
 import warnings
@@ -8,12 +9,14 @@ import numpy as np
 import pytest
 
 from ser_tf.data import manifest
+from ser_tf.data.audio_io import probe_audio
 from ser_tf.data.manifest import (
     DuplicateClipsWarning,
     UnreadableAudioWarning,
     load_data,
     parse_data_spec,
 )
+from ser_tf.data.records import Record
 from ser_tf.errors import DataError, LabelError, ParameterError
 
 # RAVDESS emotion codes: 01 neutral, 02 calm, 03 happy, 05 angry.
@@ -54,6 +57,18 @@ def test_load_data_probes_and_labels(ravdess_root):
     labels = bundle.labels_array()
     assert labels.dtype == np.int32
     assert [bundle.label_set.classes[i] for i in labels] == [r.emotion for r in bundle.records]
+
+
+def test_records_carry_their_probed_header(ravdess_root):
+    bundle = load_data([f"ravdess={ravdess_root}"])
+    for r in bundle.records:
+        assert r.header == probe_audio(r.path)
+        assert bundle.durations[r.path] == r.header.duration
+        again = Record.from_dict(r.to_dict())
+        assert again == r and again.header == r.header  # header survives, equality ignores it
+    assert dataclasses.replace(bundle.records[0], header=None) == bundle.records[0]
+    unprobed = load_data([f"ravdess={ravdess_root}"], probe=False)
+    assert all(r.header is None for r in unprobed.records) and not unprobed.durations
 
 
 def test_corrupt_and_empty_files_are_skipped_with_one_warning(ravdess_root, touch):

@@ -12,7 +12,7 @@ import soundfile as sf
 import tensorflow as tf
 
 from ser_tf.data.audio_io import load_audio
-from ser_tf.data.pipeline import decode_file, fix_length, make_dataset
+from ser_tf.data.pipeline import decode_file, make_dataset
 from ser_tf.errors import ConfigError, DataError, ParameterError
 
 N = 4000  # samples per example: 0.25 s at 16 kHz
@@ -198,22 +198,32 @@ def test_bad_arguments(clips):
         make_dataset(paths, labels, config=bad, training=True)
 
 
-def test_fix_length():
-    x = tf.range(1.0, 8.0)  # 7 samples
-    np.testing.assert_array_equal(fix_length(x, 4).numpy(), [2, 3, 4, 5])
-    np.testing.assert_array_equal(fix_length(x, 10).numpy(), [0, 1, 2, 3, 4, 5, 6, 7, 0, 0])
-    assert fix_length(x, 7).numpy().tolist() == list(range(1, 8))
-    seed = tf.constant([1, 2])
-    crop = fix_length(x, 3, mode="random", seed=seed).numpy()
-    assert crop.shape == (3,) and np.all(np.diff(crop) == 1) and 1 <= crop[0] <= 5
-    np.testing.assert_array_equal(crop, fix_length(x, 3, mode="random", seed=seed).numpy())
-    starts = {int(fix_length(x, 3, mode="random", seed=[s, 0]).numpy()[0]) for s in range(40)}
-    assert starts == {1, 2, 3, 4, 5}  # every offset reachable
-    padded = fix_length(x, 9, mode="random", seed=seed).numpy()
-    assert np.count_nonzero(padded) == 7 and padded.shape == (9,)
-    with pytest.raises(ParameterError, match="'edge'"):
-        fix_length(x, 3, mode="edge")
-    with pytest.raises(ParameterError, match="seed"):
-        fix_length(x, 3, mode="random")
-    with pytest.raises(ParameterError, match="0"):
-        fix_length(x, 0)
+def test_each_header_is_read_once_from_load_data_to_dataset(tmp_path, monkeypatch, rng):
+    """load_data probes each file; make_dataset reuses that header instead of reading it again,
+    and decodes the same samples as from plain paths (one fast-path file, one soundfile file)."""
+    from ser_tf.data.manifest import load_data
+
+    root = tmp_path / "ravdess" / "Actor_01"
+    root.mkdir(parents=True)
+    fast, stereo = rng.uniform(-0.5, 0.5, 3000), rng.uniform(-0.5, 0.5, (9000, 2))
+    sf.write(str(root / "03-01-05-01-01-01-01.wav"), fast, 16000, subtype="PCM_16")
+    sf.write(str(root / "03-01-04-01-01-01-01.wav"), stereo, 44100, subtype="PCM_24")
+    reads, real_info = [], sf.info
+
+    def counting_info(path, *args, **kwargs):  # the one header read of ser_tf.data.audio_io
+        reads.append(str(path))
+        return real_info(path, *args, **kwargs)
+
+    monkeypatch.setattr(sf, "info", counting_info)
+
+    bundle = load_data([f"ravdess={tmp_path / 'ravdess'}"])
+    ds = make_dataset(bundle.records, bundle.labels_array(), config=config(), training=False)
+    assert sorted(reads) == sorted(r.path for r in bundle.records)  # once per file, no more
+
+    reads.clear()
+    paths = [r.path for r in bundle.records]
+    from_paths = make_dataset(paths, bundle.labels_array(), config=config(), training=False)
+    assert sorted(reads) == sorted(paths)  # plain paths: probed when the dataset is built
+    waves, _ = collect(ds)
+    np.testing.assert_array_equal(waves, collect(from_paths)[0])
+    np.testing.assert_array_equal(waves, np.stack([center(load_audio(p), N) for p in paths]))

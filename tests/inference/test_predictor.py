@@ -33,7 +33,7 @@ def test_each_voice_gets_its_label(predictor, kind):
 
 
 def test_short_clips_are_padded_like_the_evaluation_pipeline(predictor):
-    from ser_tf.data.pipeline import fix_length
+    from ser_tf.data.cropping import fix_length
 
     x = voice("sad", 0.7, seed=3)
     expected = predictor.model(np.asarray(fix_length(x, SR))[None, :], training=False)

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from ser_tf.errors import ParameterError
-from ser_tf.inference.windows import WindowFramer, fit_length
+from ser_tf.inference.windows import WindowFramer
 
 
 def _frame(x, *, window, hop, chunk, head=False, min_length=1):
@@ -65,12 +65,3 @@ def test_head_mode_emits_growing_windows_on_the_hop_cadence():
 def test_framer_rejects_bad_sizes():
     with pytest.raises(ParameterError, match="window and hop"):
         WindowFramer(window=0, hop=1)
-
-
-def test_fit_length_centres_like_the_evaluation_pipeline():
-    x = np.arange(1, 6, dtype=np.float32)
-    np.testing.assert_array_equal(fit_length(x, 8), [0, 1, 2, 3, 4, 5, 0, 0])  # odd extra at the end
-    np.testing.assert_array_equal(fit_length(x, 3), [2, 3, 4])
-    np.testing.assert_array_equal(fit_length(x, 5), x)
-    with pytest.raises(ParameterError, match="-1"):
-        fit_length(x, -1)

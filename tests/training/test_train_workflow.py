@@ -32,7 +32,7 @@ def _train(args, cwd, timeout=600):
 
 @pytest.fixture(scope="module")
 def demo_root(tmp_path_factory):
-    from ser_tf.data.demo import ensure_demo_corpus
+    from ser_tf.data.corpora.demo import ensure_demo_corpus
 
     return ensure_demo_corpus(tmp_path_factory.mktemp("demo"), n_speakers=6, clips_per_emotion=1)
 

@@ -9,8 +9,9 @@ never audio content. ``scan_corpus`` picks the module by name::
     scan_corpus("folder", "/data/mine", speaker_pattern=r"^(?P<speaker>[A-Z]{2})_")
     scan_corpus("demo")  # the built-in synthetic corpus, generated into the cache on first use
 
-The ``demo`` corpus is synthetic speech in RAVDESS naming (see ``ser_tf.data.demo``); it is
-imported lazily because generating it needs numpy, scipy and soundfile.
+The ``demo`` corpus (``ser_tf.data.corpora.demo``) is synthetic speech in RAVDESS naming, made
+on first use; it is not in ``CORPORA`` (the corpora read from a folder you give) because its folder
+is optional.
 """
 
 from __future__ import annotations
@@ -19,13 +20,13 @@ import inspect
 from types import ModuleType
 from typing import Dict
 
-from ser_tf.data.corpora import cremad, emodb, folder, ravdess, savee, tess
+from ser_tf.data.corpora import cremad, demo, emodb, folder, ravdess, savee, tess
 from ser_tf.data.corpora._common import AUDIO_EXTENSIONS, SkippedFilesWarning
 from ser_tf.data.records import ScanResult
 from ser_tf.errors import DataError, ParameterError
 
-# Name of the built-in synthetic corpus (ser_tf.data.demo); its root defaults to the cache.
-DEMO_CORPUS_NAME = "demo"
+# Name of the built-in synthetic corpus; its root defaults to the cache.
+DEMO_CORPUS_NAME = demo.CORPUS
 
 CORPORA: Dict[str, ModuleType] = {
     "ravdess": ravdess,
@@ -109,13 +110,8 @@ def scan_corpus(name: str, root=None, **options) -> ScanResult:
         ParameterError: an option the corpus does not take.
     """
     key = resolve_corpus_name(name)
-    if key == DEMO_CORPUS_NAME:
-        from ser_tf.data import demo  # lazy: numpy/scipy/soundfile are only needed here
-
-        _check_options(key, demo.scan, options)
-        return demo.scan(root, **options)
-    module = CORPORA[key]
+    module = demo if key == DEMO_CORPUS_NAME else CORPORA[key]
     _check_options(key, module.scan, options)
-    if root is None:
+    if root is None and module is not demo:
         raise DataError(f"{key}: no corpus folder given; expected {module.NAMING_SCHEME}")
     return module.scan(root, **options)
