@@ -34,7 +34,8 @@ import soundfile as sf
 from scipy.signal import lfilter
 
 from ser_tf.constants import SAMPLE_RATE
-from ser_tf.data.corpora import DEMO_CORPUS_NAME, ravdess
+from ser_tf.data.corpora import ravdess
+from ser_tf.data.corpora._common import DEMO_CORPUS_NAME
 from ser_tf.data.records import ScanResult
 from ser_tf.errors import DataError, ParameterError
 from ser_tf.utils.io import write_json, write_text

@@ -20,12 +20,9 @@ from types import ModuleType
 from typing import Dict
 
 from ser_tf.data.corpora import cremad, emodb, folder, ravdess, savee, tess
-from ser_tf.data.corpora._common import AUDIO_EXTENSIONS, SkippedFilesWarning
+from ser_tf.data.corpora._common import AUDIO_EXTENSIONS, DEMO_CORPUS_NAME, SkippedFilesWarning
 from ser_tf.data.records import ScanResult
 from ser_tf.errors import DataError, ParameterError
-
-# Name of the built-in synthetic corpus (ser_tf.data.demo); its root defaults to the cache.
-DEMO_CORPUS_NAME = "demo"
 
 CORPORA: Dict[str, ModuleType] = {
     "ravdess": ravdess,

@@ -33,6 +33,10 @@ from typing import Callable, Iterable, List, Mapping, NamedTuple, Optional, Sequ
 from ser_tf.data.records import Record, ScanResult
 from ser_tf.errors import DataError
 
+# Name of the built-in synthetic corpus (ser_tf.data.demo); its root defaults to the cache. It lives
+# here, not in the package, so that demo.py can use it without importing ser_tf.data.corpora back.
+DEMO_CORPUS_NAME = "demo"
+
 # Extensions the audio loader can decode (libsndfile; mp3 needs libsndfile >= 1.1). Lower case.
 AUDIO_EXTENSIONS: Tuple[str, ...] = (".wav", ".flac", ".ogg", ".mp3")
 
