@@ -24,4 +24,10 @@ def load_model(filepath, custom_objects=None, compile: bool = True, safe_mode: b
     # ser_tf.data`` would pay for it. Importing here, lazily, costs only the callers that load.
     from ser_tf.models.saving import load_model as _load_model
 
+    if compile:
+        # A trained model's compile state holds the optimiser, whose learning-rate schedule may be
+        # ser_tf's WarmupThen. It is registered here, not in ser_tf.models.saving, because training
+        # sits above models in the import floors (tests/test_architecture.py); this facade is on top.
+        import ser_tf.training.optim  # noqa: F401
+
     return _load_model(filepath, custom_objects=custom_objects, compile=compile, safe_mode=safe_mode)

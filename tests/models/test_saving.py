@@ -10,6 +10,7 @@ import keras
 import numpy as np
 
 from ser_tf.layers import LogMelSpectrogram, StatisticsPooling
+from ser_tf.training.optim import make_optimizer
 from tests.helpers import waveform_batch
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -23,6 +24,7 @@ x = np.load(sys.argv[1])
 out = {}
 for path in sys.argv[2:]:
     model = ser_tf.load_model(path)
+    assert model.optimizer is not None  # compiled, as keras.saving.load_model does by default
     out[path] = model.predict(x, verbose=0).tolist()
 print(json.dumps(out))
 """
@@ -39,6 +41,12 @@ def test_saved_models_load_in_a_fresh_process_after_import_ser_tf(tmp_path, rng)
     keras.utils.set_random_seed(0)
     model = _tiny_model()
     x = waveform_batch(rng, batch=2, seconds=0.5)
+    # Compiled as a run compiles it (warm-up then linear decay: ser_tf's WarmupThen schedule),
+    # so reloading with Keras's default compile=True needs that class registered too.
+    optimizer = make_optimizer({"optimizer": "adamw", "learning_rate": 1e-3, "lr_schedule": "linear",
+                                "warmup_ratio": 0.5, "epochs": 2}, steps_per_epoch=2)
+    model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    model.fit(x, np.array([0, 2]), epochs=1, verbose=0)
     expected = model.predict(x, verbose=0)
     paths = [tmp_path / "model.keras", tmp_path / "model.h5"]
     for path in paths:
