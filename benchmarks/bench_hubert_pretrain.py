@@ -92,7 +92,7 @@ def main(argv=None) -> int:
     from ser_tf.data.manifest import load_data
     from ser_tf.data.splits import speaker_split
     from ser_tf.models.hubert.presets import get_preset
-    from ser_tf.models.hubert.pretrain import run_pretraining
+    from ser_tf.training.hubert_pretrain import run_pretraining
 
     get_preset(args.preset)  # fail early on a typo
     bundle = load_data([f"ravdess={args.data}"], labels="ravdess8")

@@ -17,7 +17,6 @@ once.
 from __future__ import annotations
 
 import dataclasses
-import importlib
 import json
 import os
 import re
@@ -178,18 +177,6 @@ def describe_model(path: Path) -> ModelInfo:
     )
 
 
-def _import_custom_objects() -> None:
-    """Import the modules whose ``register_keras_serializable`` classes a ser_tf model may use."""
-    try:
-        importlib.import_module("ser_tf.layers")
-    except ModuleNotFoundError as err:  # the package may be absent in a partial checkout
-        if err.name != "ser_tf.layers":
-            raise
-    from ser_tf.models.registry import _load_families
-
-    _load_families()
-
-
 def check_container(path: Path) -> None:
     """Refuse a file that is not even a Keras archive / HDF5 file, with a message saying so."""
     suffix = path.suffix.lower()
@@ -211,13 +198,13 @@ def load_keras_model(path: Path):
     Raises:
         ModelError: corrupt file, unknown (non-ser_tf) layers, unsafe content, or wrong signature.
     """
+    from ser_tf.models import saving  # the one owner of "which modules register ser_tf classes"
+
     path = Path(path)
     check_container(path)
-    _import_custom_objects()
-    import keras
-
+    saving.register_serializables()  # outside the try: a broken ser_tf module is a bug, not a bad file
     try:
-        model = keras.saving.load_model(path, compile=False, safe_mode=True)
+        model = saving.load_model(path, compile=False, safe_mode=True)
     except Exception as err:  # noqa: BLE001 -- Keras raises many types; all mean "cannot load"
         text = " ".join(str(err).split())
         unknown = re.search(r"Could not locate (?:class|function) '([^']+)'", text)

@@ -104,7 +104,7 @@ def main(argv=None) -> int:
 
 
 def _pretrain(config, args) -> int:
-    from ser_tf.models.hubert.pretrain import run_pretraining
+    from ser_tf.training.hubert_pretrain import run_pretraining
     from ser_tf.training import run_folder
     from ser_tf.training.runner import load_bundle
 

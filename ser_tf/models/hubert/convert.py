@@ -1,26 +1,27 @@
 """Convert Hugging Face HuBERT / wav2vec 2.0 checkpoints to ``HubertBackbone`` weights.
 
-Two pieces, as in keras-hub: pure functions that map an HF ``config.json`` to backbone kwargs and
-port each tensor (unit-tested on tiny configs), and a command line that converts a local
-checkpoint folder and can print the largest difference against the ``transformers`` reference::
+As in keras-hub, conversion is split in two. This module is the library half: pure functions that
+map an HF ``config.json`` to backbone kwargs and port each tensor (unit-tested on tiny configs),
+``load_hf_checkpoint`` that applies them to a folder read by ``hf_checkpoint.py``, and the
+converted-weights format (``X.weights.h5`` + ``X.config.json``) that ``load_backbone`` and
+pretraining use. The other half, the comparison with the ``transformers`` reference and the
+command line, is ``ser_tf/tools/convert_hubert.py``::
 
-    python -m ser_tf.models.hubert.convert --checkpoint ~/ckpt/hubert-base-ls960 \\
+    python -m ser_tf.tools.convert_hubert --checkpoint ~/ckpt/hubert-base-ls960 \\
         --out models/pretrained/hubert_base.weights.h5 [--compare]
 
 The folder is what ``huggingface-cli download facebook/hubert-base-ls960 --local-dir DIR`` writes:
 ``config.json``, ``model.safetensors`` (or ``pytorch_model.bin``, which needs torch), and
-optionally ``preprocessor_config.json``. Nothing is downloaded here. ``--out X.weights.h5`` also
+optionally ``preprocessor_config.json``. Nothing is downloaded here. ``save_converted`` also
 writes ``X.config.json`` (the backbone kwargs), so ``load_converted(X.weights.h5)`` rebuilds the
-right architecture. ``--compare`` needs ``torch`` and ``transformers`` (requirements-test.txt).
+right architecture.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import logging
 import os
-import sys
 import tempfile
 from pathlib import Path
 from typing import Dict, List, Mapping, Optional
@@ -288,101 +289,3 @@ def load_converted(path, **overrides):
     backbone = HubertBackbone(**{**config, **overrides})
     backbone.load_weights(path)
     return backbone
-
-
-# --------------------------------------------------------------------------------------------
-# Reference comparison (needs torch + transformers)
-# --------------------------------------------------------------------------------------------
-
-
-def compare_with_reference(folder, *, backbone=None, seconds: float = 2.0, batch: int = 2, seed: int = 0) -> dict:
-    """Largest absolute differences between the converted backbone and ``transformers``.
-
-    Preprocessing and modelling are measured apart: ``preprocessing`` compares the in-model
-    waveform normalisation with HF's feature extractor (None when the checkpoint does not
-    normalise); ``last_hidden_state`` and ``hidden_states`` (one per layer) feed both models the
-    same HF-preprocessed input. ``padded_*`` repeat the modelling check with the second clip
-    half padded and an attention mask, over valid frames only.
-    """
-    try:
-        import torch
-        import transformers
-    except ImportError as err:
-        raise ModelError(f"--compare needs torch and transformers (pip install -r requirements-test.txt): {err}") from None
-    from ser_tf.models.hubert.backbone import HubertBackbone
-
-    backbone = backbone if backbone is not None else load_hf_checkpoint(folder)
-    reference = transformers.AutoModel.from_pretrained(str(folder), attn_implementation="eager").eval()
-    rng = np.random.default_rng(seed)
-    waveform = (0.1 * rng.standard_normal((batch, int(seconds * 16000)))).astype(np.float32)
-    half = waveform.shape[1] // 2
-    mask = np.ones(waveform.shape, dtype=np.int32)
-    mask[-1, half:] = 0
-    waveform[-1, half:] = 0.0
-
-    # The same weights without in-model normalisation, to feed HF-preprocessed input to both.
-    raw = HubertBackbone(**{**backbone.get_config(), "normalize_waveform": False})
-    raw.set_weights(backbone.get_weights())
-    result = {"preprocessing": None}
-    inputs = waveform
-    if backbone.normalize_waveform:
-        extractor = transformers.AutoFeatureExtractor.from_pretrained(str(folder))
-        ours = backbone.get_layer("waveform_normalization")(waveform, mask).numpy()
-        clips = [clip if i < batch - 1 else clip[:half] for i, clip in enumerate(waveform)]
-        theirs = extractor(clips, sampling_rate=16000, padding=True, return_tensors="np",
-                           return_attention_mask=True).input_values
-        result["preprocessing"] = float(np.max(np.abs(ours - theirs)))
-        inputs = theirs.astype(np.float32)
-
-    for tag, attention in (("", None), ("padded_", mask)):
-        with torch.no_grad():
-            ref = reference(torch.from_numpy(inputs), output_hidden_states=True,
-                            attention_mask=None if attention is None else torch.from_numpy(attention))
-        out = raw({"waveform": inputs, "padding_mask": mask if attention is not None else np.ones_like(mask)})
-        valid = out["padding_mask"].numpy() if attention is not None else None
-
-        def diff(a, b):
-            a, b = np.asarray(a), b.detach().numpy()
-            if valid is not None:
-                a, b = a[valid], b[valid]
-            return float(np.max(np.abs(a - b)))
-
-        result[tag + "last_hidden_state"] = diff(out["sequence_output"], ref.last_hidden_state)
-        result[tag + "hidden_states"] = [diff(o, r) for o, r in zip(out["hidden_states"], ref.hidden_states)]
-    return result
-
-
-def cli(argv=None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m ser_tf.models.hubert.convert",
-        description="Convert a local HF HuBERT / wav2vec2 checkpoint folder to Keras weights.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-    )
-    parser.add_argument("--checkpoint", required=True, help="HF checkpoint folder (config.json + weights)")
-    parser.add_argument("--out", help="output X.weights.h5 (X.config.json is written beside it)")
-    parser.add_argument("--compare", action="store_true", help="print the largest difference against transformers")
-    parser.add_argument("--seconds", type=float, default=2.0, help="length of the random test audio (--compare)")
-    args = parser.parse_args(argv)
-    if not args.out and not args.compare:
-        parser.error("nothing to do: give --out and/or --compare")
-    if args.out and not args.out.endswith(".weights.h5"):
-        parser.error(f"--out must end in .weights.h5, got {args.out!r}")
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
-    try:
-        backbone = load_hf_checkpoint(args.checkpoint)
-        if args.out:
-            print(f"wrote {save_converted(backbone, args.out)} ({backbone.count_params():,} parameters)")
-        if args.compare:
-            result = compare_with_reference(args.checkpoint, backbone=backbone, seconds=args.seconds)
-            for key, value in result.items():
-                if isinstance(value, list):
-                    value = f"max {max(value):.3g} (per layer: {', '.join(f'{v:.2g}' for v in value)})"
-                print(f"{key:>26}: {value if value is None or isinstance(value, str) else f'{value:.3g}'}")
-    except ModelError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 1
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(cli())

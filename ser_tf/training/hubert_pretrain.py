@@ -11,6 +11,10 @@ middle transformer layer of the iteration-1 model and trains a fresh model on th
 ``run_pretraining`` (called by ``python train.py --arch hubert --pretrain``) writes
 ``<out>/encoder.weights.h5`` (+ ``encoder.config.json``), which ``model.pretrained`` loads into
 the classifier, and ``<out>/pretrain_history.json``.
+
+The recipe lives here, on the training floor: the targets, the span masks, the batches and the
+loop. The pretraining graph itself (``build_pretraining_model``, ``ClusterLogits``,
+``MaskedClusterLoss``) is model code and lives in ``ser_tf/models/hubert/masked_prediction.py``.
 """
 
 from __future__ import annotations
@@ -22,10 +26,10 @@ from typing import List, Mapping, Optional, Sequence
 
 import keras
 import numpy as np
-from keras import ops
 
 from ser_tf.constants import DELTA_WIDTH, SAMPLE_RATE
 from ser_tf.errors import AudioError, ConfigError, DataError
+from ser_tf.models.hubert.masked_prediction import MaskedClusterLoss, build_pretraining_model
 from ser_tf.utils.io import write_json
 
 log = logging.getLogger(__name__)
@@ -151,55 +155,6 @@ class PretrainBatches(keras.utils.PyDataset):
             targets[row, :valid] = np.where(mask[:valid], label[first:first + valid], -1)
         return {"waveform": waveform, "padding_mask": padding, "span_mask": spans}, targets
 
-
-@keras.saving.register_keras_serializable(package="ser_tf")
-class ClusterLogits(keras.layers.Layer):
-    """Cosine similarity of each frame to learned cluster embeddings, divided by ``temperature``.
-
-    Input ``(batch, frames, dim)``; output ``(batch, frames, num_clusters)`` float32 logits.
-    """
-
-    def __init__(self, *, num_clusters: int, temperature: float = 0.1, **kwargs):
-        super().__init__(**kwargs)
-        self.num_clusters, self.temperature = int(num_clusters), float(temperature)
-
-    def build(self, input_shape):
-        self.cluster_embeddings = self.add_weight(
-            name="cluster_embeddings", shape=(self.num_clusters, input_shape[-1]), initializer="random_normal"
-        )
-        self.built = True
-
-    def call(self, inputs):
-        x = ops.normalize(ops.cast(inputs, "float32"), axis=-1)
-        e = ops.normalize(ops.cast(self.cluster_embeddings, "float32"), axis=-1)
-        return ops.matmul(x, ops.transpose(e)) / self.temperature
-
-    def get_config(self):
-        return {**super().get_config(), "num_clusters": self.num_clusters, "temperature": self.temperature}
-
-
-@keras.saving.register_keras_serializable(package="ser_tf")
-class MaskedClusterLoss(keras.losses.Loss):
-    """Cross-entropy over the frames whose target is >= 0 (masked real frames), averaged over them."""
-
-    def call(self, y_true, y_pred):
-        labels = ops.cast(y_true, "int32")
-        scored = ops.cast(labels >= 0, "float32")
-        ce = keras.losses.sparse_categorical_crossentropy(ops.maximum(labels, 0), y_pred, from_logits=True)
-        return ops.sum(ce * scored) / ops.maximum(ops.sum(scored), 1.0)
-
-
-def build_pretraining_model(backbone, *, num_clusters: int, projection_dim: int = 256,
-                            temperature: float = 0.1) -> keras.Model:
-    """``{waveform, padding_mask, span_mask}`` -> cluster logits, sharing ``backbone``'s weights."""
-    waveform = keras.Input(shape=(None,), dtype="float32", name="waveform")
-    padding_mask = keras.Input(shape=(None,), dtype="int32", name="padding_mask")
-    spans = keras.Input(shape=(None,), dtype="int32", name="span_mask")
-    outputs = backbone.encode(waveform, padding_mask, spans)
-    x = keras.layers.Dense(int(projection_dim), name="final_proj")(outputs["sequence_output"])
-    logits = ClusterLogits(num_clusters=num_clusters, temperature=temperature, dtype="float32", name="cluster_logits")(x)
-    return keras.Model({"waveform": waveform, "padding_mask": padding_mask, "span_mask": spans}, logits,
-                       name="hubert_pretraining")
 
 
 def _layer_features(backbone, clips, layer: int) -> List[np.ndarray]:

@@ -1,4 +1,4 @@
-"""Tests of ser_tf/models/hubert/pretrain.py: targets, masking, loss, and a whole tiny run."""
+"""Tests of ser_tf/training/hubert_pretrain.py: targets, masking, loss, and a whole tiny run."""
 
 import json
 
@@ -10,11 +10,10 @@ import soundfile as sf
 from ser_tf.errors import ConfigError, DataError
 from ser_tf.models.hubert import load_backbone
 from ser_tf.models.hubert.backbone import HubertBackbone
+from ser_tf.models.hubert.masked_prediction import MaskedClusterLoss, build_pretraining_model
 from ser_tf.models.hubert.presets import get_preset
-from ser_tf.models.hubert.pretrain import (
-    MaskedClusterLoss,
+from ser_tf.training.hubert_pretrain import (
     PretrainBatches,
-    build_pretraining_model,
     fit_cluster_labels,
     mfcc_features,
     run_pretraining,
