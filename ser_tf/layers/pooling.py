@@ -175,12 +175,8 @@ class AttentiveStatisticsPooling(AttentionPooling):
     per-channel weights). It sees both which frames carry the emotion and how much the features
     vary across them.
 
-    Args:
-        units: size of the hidden layer of the scoring MLP (> 0).
-
-    Call args:
-        inputs: ``(batch, time, dim)`` features.
-        mask: optional ``(batch, time)`` bool, True for frames to keep.
+    Args and call args: as ``AttentionPooling`` (``units`` > 0; ``(batch, time, dim)`` inputs and
+    an optional ``(batch, time)`` bool mask, True for frames to keep).
 
     Returns:
         ``(batch, 2 * dim)``: ``[mean, std]``, in the layer's compute dtype. An all-padding row
