@@ -1,6 +1,6 @@
 """Pooling a sequence of frame features into one utterance vector, honouring padding masks.
 
-Both layers take ``(batch, time, dim)`` features and a boolean mask ``(batch, time)`` (True = a real
+Every layer takes ``(batch, time, dim)`` features and a boolean mask ``(batch, time)`` (True = a real
 frame), either as the Keras mask propagated from an upstream layer or as the ``mask`` call
 argument. A row whose mask is all False pools to zeros instead of NaN. Masked arithmetic runs in
 float32 even under a mixed-precision policy, because a softmax over fp16 logits with -1e9 fill
@@ -23,6 +23,24 @@ def _float_mask(inputs, mask):
     if mask is None:
         return ops.ones_like(inputs[..., :1], dtype="float32")
     return ops.expand_dims(ops.cast(mask, "float32"), -1)
+
+
+def _weighted_mean_std(values, weights):
+    """``(mean, std)``, each ``(batch, dim)``, of float32 ``values`` under ``weights``.
+
+    ``weights`` is ``(batch, time, 1)`` and sums to 1 over time (or to 0 for an all-padding row,
+    which gives a zero mean). The std has a floor of ``sqrt(1e-5)``, which keeps its gradient
+    finite for constant features.
+    """
+    mean = ops.sum(values * weights, axis=1)
+    var = ops.sum(weights * ops.square(values - ops.expand_dims(mean, 1)), axis=1)
+    return mean, ops.sqrt(var + 1e-5)
+
+
+def _stats_output_shape(input_shape):
+    """``(batch, 2 * dim)`` for ``[mean, std]`` of ``(batch, time, dim)`` features."""
+    dim = input_shape[-1]
+    return (input_shape[0], None if dim is None else 2 * dim)
 
 
 @keras.saving.register_keras_serializable(package="ser_tf")
@@ -72,16 +90,12 @@ class StatisticsPooling(MaskedMeanPooling):
 
     def call(self, inputs, mask=None):
         weights = _float_mask(inputs, mask)
-        values = ops.cast(inputs, "float32")
-        count = ops.maximum(ops.sum(weights, axis=1), _EPSILON)
-        mean = ops.sum(values * weights, axis=1) / count
-        var = ops.sum(weights * ops.square(values - ops.expand_dims(mean, 1)), axis=1) / count
-        std = ops.sqrt(var + 1e-5)  # the floor keeps the gradient finite for constant features
+        weights = weights / ops.maximum(ops.sum(weights, axis=1, keepdims=True), _EPSILON)
+        mean, std = _weighted_mean_std(ops.cast(inputs, "float32"), weights)
         return ops.cast(ops.concatenate([mean, std], axis=-1), self.compute_dtype)
 
     def compute_output_shape(self, input_shape):
-        dim = input_shape[-1]
-        return (input_shape[0], None if dim is None else 2 * dim)
+        return _stats_output_shape(input_shape)
 
 
 @keras.saving.register_keras_serializable(package="ser_tf")
@@ -149,3 +163,30 @@ class AttentionPooling(keras.layers.Layer):
         config = super().get_config()
         config.update({"units": self.units})
         return config
+
+
+@keras.saving.register_keras_serializable(package="ser_tf")
+class AttentiveStatisticsPooling(AttentionPooling):
+    """Attention-weighted mean and standard deviation over time, concatenated.
+
+    The frame weights ``alpha`` are those of ``AttentionPooling`` (one scalar per frame, 0 on
+    masked frames); the output is ``[sum_t alpha_t h_t, sqrt(sum_t alpha_t (h_t - mean)^2)]``
+    (Okabe et al., 2018, "Attentive statistics pooling"; the pooling of ECAPA-TDNN, which adds
+    per-channel weights). It sees both which frames carry the emotion and how much the features
+    vary across them.
+
+    Args and call args: as ``AttentionPooling`` (``units`` > 0; ``(batch, time, dim)`` inputs and
+    an optional ``(batch, time)`` bool mask, True for frames to keep).
+
+    Returns:
+        ``(batch, 2 * dim)``: ``[mean, std]``, in the layer's compute dtype. An all-padding row
+        gives a zero mean and the std floor ``sqrt(1e-5)``.
+    """
+
+    def call(self, inputs, mask=None):
+        alpha = ops.expand_dims(self.attention_weights(inputs, mask), -1)
+        mean, std = _weighted_mean_std(ops.cast(inputs, "float32"), alpha)
+        return ops.cast(ops.concatenate([mean, std], axis=-1), self.compute_dtype)
+
+    def compute_output_shape(self, input_shape):
+        return _stats_output_shape(input_shape)

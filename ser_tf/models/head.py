@@ -1,14 +1,19 @@
 """Pieces every ser_tf model shares: the waveform input, the feature stem and the classifier head.
 
-A family's builder goes ``feature_stem`` (``waveform_input`` -> front-end -> optional
-SpecAugment) -> its backbone -> ``classifier_head`` (or ``head_from_hparams``). The stem's and the
-head's layer names are fixed (``waveform``, ``frontend``, ``spec_augment``; ``pooling``,
-``dense``, ``dense_dropout``, ``classifier``) so evaluation code, tests and saved models can
-find them with ``model.get_layer``.
+A CNN/RNN family's builder goes ``feature_stem`` (``waveform_input`` -> front-end -> optional
+SpecAugment) -> its backbone -> ``head_from_hparams`` (``classifier_head`` with the family's
+``model.*`` hyper-parameters). Encoder families (HuBERT, wav2vec 2.0) take the waveform into their
+own backbone and use the same head, with its encoder options (a learned weighted sum over the
+hidden states, a projection, the backbone's padding mask). Every family's hyper-parameters are
+resolved by ``model_hparams``, which rejects unknown keys. The stem's and the head's layer names
+are fixed (``waveform``, ``frontend``, ``spec_augment``; ``weighted_layer_sum``, ``projector``,
+``pooling``, ``dense``, ``dense_dropout``, ``classifier``) so evaluation code, tests and saved
+models can find them with ``model.get_layer``.
 """
 
 from __future__ import annotations
 
+import numbers
 from typing import Mapping, Optional
 
 import keras
@@ -16,9 +21,19 @@ import keras
 from ser_tf import constants as C
 from ser_tf.errors import ConfigError
 from ser_tf.layers.frontend import frontend_from_config, spec_augment_from_config
-from ser_tf.layers.pooling import AttentionPooling, MaskedMeanPooling, StatisticsPooling
+from ser_tf.layers.layer_sum import WeightedLayerSum
+from ser_tf.layers.pooling import (
+    AttentionPooling,
+    AttentiveStatisticsPooling,
+    MaskedMeanPooling,
+    StatisticsPooling,
+)
 
-POOLINGS = ("none", "avg", "max", "masked_mean", "stats", "attention", "flatten")
+POOLINGS = ("none", "avg", "max", "masked_mean", "stats", "attention", "attentive_stats", "flatten")
+# The poolings over the time axis of a ``(batch, time, dim)`` sequence.
+SEQUENCE_POOLINGS = ("avg", "max", "masked_mean", "stats", "attention", "attentive_stats")
+# The poolings that honour a padding mask (a ``mask`` argument or a Keras mask on the input).
+MASKED_POOLINGS = ("avg", "masked_mean", "stats", "attention", "attentive_stats")
 
 
 def waveform_input(config: Mapping, *, name: str = "waveform") -> keras.KerasTensor:
@@ -69,10 +84,48 @@ BN_MOMENTUM = 0.9
 
 def l2_regularizer(l2: float):
     """``keras.regularizers.L2(l2)`` or None for 0 (keeps configs free of no-op regularizers)."""
+    if isinstance(l2, bool) or not isinstance(l2 or 0.0, numbers.Real) or (l2 or 0.0) < 0:
+        raise ConfigError(f"model.l2 must be a number >= 0, got {l2!r}")
     l2 = float(l2 or 0.0)
-    if l2 < 0:
-        raise ConfigError(f"model.l2 must be >= 0, got {l2!r}")
     return keras.regularizers.L2(l2) if l2 > 0 else None
+
+
+# The head's hyper-parameters as a family's ``model.*`` keys, with their defaults. A family puts
+# the keys it lets a recipe set into its own defaults (``model_hparams``); ``head_from_hparams``
+# fills in the rest from here. ``classifier_proj_size`` keeps HF's name for the projection.
+HEAD_HPARAMS = {
+    "weighted_layer_sum": False,
+    "classifier_proj_size": 0,
+    "pooling": "none",
+    "attention_units": 64,
+    "dense_units": 128,
+    "dropout": 0.3,
+    "l2": 0.0,
+}
+
+
+def _check_head_options(*, num_classes, pooling, dense_units, dropout, l2, attention_units,
+                        projection_units, weighted_layer_sum, x, mask) -> None:
+    """Raise ``ConfigError`` naming the first bad option of ``classifier_head`` and its value."""
+    if pooling not in POOLINGS:
+        raise ConfigError(f"head pooling must be one of {POOLINGS}, got {pooling!r}")
+    for option, value, low in (("num_classes", num_classes, 2), ("dense_units", dense_units or 0, 0),
+                               ("attention_units", attention_units, 1),
+                               ("projection_units", projection_units or 0, 0)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
+            raise ConfigError(f"head {option} must be an integer >= {low}, got {value!r}")
+    if isinstance(dropout, bool) or not isinstance(dropout, numbers.Real) or not 0.0 <= dropout < 1.0:
+        raise ConfigError(f"head dropout must be a number in [0, 1), got {dropout!r}")
+    l2_regularizer(l2)  # raises for a negative factor
+    if not isinstance(weighted_layer_sum, bool):
+        raise ConfigError(f"head weighted_layer_sum must be true or false, got {weighted_layer_sum!r}")
+    if weighted_layer_sum != isinstance(x, (list, tuple)):
+        raise ConfigError(
+            "head weighted_layer_sum=True needs a list of hidden states and False a single tensor, "
+            f"got weighted_layer_sum={weighted_layer_sum!r} with a {type(x).__name__}"
+        )
+    if mask is not None and pooling not in MASKED_POOLINGS:
+        raise ConfigError(f"head pooling {pooling!r} cannot honour a padding mask; use one of {MASKED_POOLINGS}")
 
 
 def classifier_head(
@@ -84,53 +137,81 @@ def classifier_head(
     dropout: float = 0.3,
     l2: float = 0.0,
     attention_units: int = 64,
+    weighted_layer_sum: bool = False,
+    projection_units: Optional[int] = 0,
+    mask=None,
 ):
-    """Pool ``x`` (if a sequence), then ``Dense(relu) -> Dropout -> Dense(softmax)``.
+    """The one classifier head: ``[weighted sum] -> [projection] -> pooling -> [Dense(relu)]
+    -> [Dropout] -> Dense(softmax)``.
+
+    Layer names: ``weighted_layer_sum``, ``projector``, ``pooling``, ``dense``, ``dense_dropout``,
+    ``classifier``; each present only when used.
 
     Args:
         x: ``(batch, dim)`` when ``pooling="none"``; ``(batch, time, dim)`` for the sequence
-            poolings; any rank for ``"flatten"``.
+            poolings; any rank for ``"flatten"``. With ``weighted_layer_sum``, a list of such
+            tensors of one shape (e.g. every hidden state of an encoder).
         num_classes: outputs of the softmax layer ``classifier`` (>= 2).
         pooling: ``none`` | ``avg`` (GlobalAveragePooling1D) | ``max`` | ``masked_mean``
-            (honours a Keras mask) | ``stats`` (mean and std, ``StatisticsPooling``) | ``attention`` (``AttentionPooling``) | ``flatten``.
-        dense_units: units of the hidden ``dense`` layer; 0 or None skips it and its dropout.
-        dropout: rate of ``dense_dropout`` after the hidden layer, in [0, 1).
+            (``MaskedMeanPooling``) | ``stats`` (mean and std, ``StatisticsPooling``) |
+            ``attention`` (``AttentionPooling``) | ``attentive_stats`` (attention-weighted mean
+            and std, ``AttentiveStatisticsPooling``) | ``flatten``.
+        dense_units: units of the hidden ``dense`` layer (ReLU); 0 or None: no hidden layer.
+        dropout: rate of ``dense_dropout`` just before ``classifier``, in [0, 1); 0: no layer.
         l2: L2 factor on the hidden layer's kernel (0: none).
-        attention_units: hidden size of the attention scorer (``pooling="attention"``).
+        attention_units: hidden size of the attention scorer (``attention``, ``attentive_stats``).
+        weighted_layer_sum: mix the list ``x`` with a learned softmax weight per entry
+            (``WeightedLayerSum``, as in SUPERB) before anything else.
+        projection_units: units of a linear ``projector`` Dense applied frame-wise before pooling
+            (HF's ``classifier_proj_size``); 0 or None: none.
+        mask: optional ``(batch, time)`` bool padding mask (True = real frame) for the pooling;
+            only ``avg``, ``masked_mean``, ``stats``, ``attention`` and ``attentive_stats`` take
+            one. A Keras mask carried by ``x`` is honoured by the same poolings.
 
     Returns:
         ``(batch, num_classes)`` probabilities, always float32 (mixed precision safe).
+
+    Raises:
+        ConfigError: a bad option; the message names it and repeats the value.
     """
-    if pooling not in POOLINGS:
-        raise ConfigError(f"head pooling must be one of {POOLINGS}, got {pooling!r}")
-    if not 0.0 <= float(dropout) < 1.0:
-        raise ConfigError(f"model.dropout must be in [0, 1), got {dropout!r}")
+    _check_head_options(num_classes=num_classes, pooling=pooling, dense_units=dense_units,
+                        dropout=dropout, l2=l2, attention_units=attention_units,
+                        projection_units=projection_units, weighted_layer_sum=weighted_layer_sum,
+                        x=x, mask=mask)
+    if weighted_layer_sum:
+        x = WeightedLayerSum(name="weighted_layer_sum")(list(x))
+    if projection_units:
+        x = keras.layers.Dense(int(projection_units), name="projector")(x)
+    pool_kwargs = {} if mask is None else {"mask": mask}
     if pooling == "avg":
-        x = keras.layers.GlobalAveragePooling1D(name="pooling")(x)
+        x = keras.layers.GlobalAveragePooling1D(name="pooling")(x, **pool_kwargs)
     elif pooling == "max":
         x = keras.layers.GlobalMaxPooling1D(name="pooling")(x)
     elif pooling == "masked_mean":
-        x = MaskedMeanPooling(name="pooling")(x)
+        x = MaskedMeanPooling(name="pooling")(x, **pool_kwargs)
     elif pooling == "stats":
-        x = StatisticsPooling(name="pooling")(x)
+        x = StatisticsPooling(name="pooling")(x, **pool_kwargs)
     elif pooling == "attention":
-        x = AttentionPooling(units=attention_units, name="pooling")(x)
+        x = AttentionPooling(units=int(attention_units), name="pooling")(x, **pool_kwargs)
+    elif pooling == "attentive_stats":
+        x = AttentiveStatisticsPooling(units=int(attention_units), name="pooling")(x, **pool_kwargs)
     elif pooling == "flatten":
         x = keras.layers.Flatten(name="pooling")(x)
     if dense_units:
         x = keras.layers.Dense(
             int(dense_units), activation="relu", kernel_regularizer=l2_regularizer(l2), name="dense"
         )(x)
-        if dropout:
-            x = keras.layers.Dropout(float(dropout), name="dense_dropout")(x)
+    if dropout:
+        x = keras.layers.Dropout(float(dropout), name="dense_dropout")(x)
     return keras.layers.Dense(
         int(num_classes), activation="softmax", dtype="float32", name="classifier"
     )(x)
 
 
-def head_from_hparams(x, hp: Mapping, *, num_classes: int):
-    """``classifier_head`` with the family hyper-parameter keys ``pooling``, ``dense_units``,
-    ``dropout``, ``l2`` and ``attention_units`` taken from ``hp`` (see ``model_hparams``)."""
+def head_from_hparams(x, hp: Mapping, *, num_classes: int, mask=None):
+    """``classifier_head`` with its options read from a family's hyper-parameters ``hp`` (see
+    ``model_hparams``); a key of ``HEAD_HPARAMS`` that ``hp`` lacks takes its default there."""
+    hp = {**HEAD_HPARAMS, **hp}
     return classifier_head(
         x,
         num_classes=num_classes,
@@ -139,7 +220,25 @@ def head_from_hparams(x, hp: Mapping, *, num_classes: int):
         dropout=hp["dropout"],
         l2=hp["l2"],
         attention_units=hp["attention_units"],
+        weighted_layer_sum=hp["weighted_layer_sum"],
+        projection_units=hp["classifier_proj_size"],
+        mask=mask,
     )
+
+
+def features_kind(config: Mapping, *, arch: str, allowed: tuple) -> str:
+    """``config["features"]["kind"]`` (default ``allowed[0]``), checked against what ``arch`` takes.
+
+    For families that do not use ``frontend_from_config``: e.g. the HuBERT family takes the raw
+    waveform (``allowed=("raw",)``) and must refuse a recipe asking for a log-mel front-end.
+
+    Raises:
+        ConfigError: a kind outside ``allowed`` (names ``features.kind``, the value and the arch).
+    """
+    kind = (config.get("features") or {}).get("kind", allowed[0])
+    if kind not in allowed:
+        raise ConfigError(f"arch {arch!r} takes features.kind in {tuple(allowed)}, got {kind!r}")
+    return kind
 
 
 def model_hparams(config: Mapping, defaults: Mapping, *, arch: str) -> dict:

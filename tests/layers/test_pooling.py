@@ -1,11 +1,16 @@
-"""ser_tf.layers.pooling: masked mean and attention pooling."""
+"""ser_tf.layers.pooling: masked mean, statistics, attention and attentive statistics pooling."""
 
 import keras
 import numpy as np
 import pytest
 
 from ser_tf.errors import ParameterError
-from ser_tf.layers.pooling import AttentionPooling, MaskedMeanPooling, StatisticsPooling
+from ser_tf.layers.pooling import (
+    AttentionPooling,
+    AttentiveStatisticsPooling,
+    MaskedMeanPooling,
+    StatisticsPooling,
+)
 from tests.helpers import run_layer_test
 
 
@@ -92,3 +97,41 @@ def test_statistics_pooling_layer_test(rng, tmp_path):
         StatisticsPooling, init_kwargs={}, input_data=x, expected_output_shape=(3, 8),
         expected_num_trainable_weights=0, tmp_path=tmp_path,
     )
+
+
+def test_attentive_statistics_pooling_weights_mean_and_std_by_attention(rng):
+    x, mask = _sequence(rng)
+    layer = AttentiveStatisticsPooling(units=8)
+    out = layer(x, mask=mask).numpy()
+    alpha = layer.attention_weights(x, mask=mask).numpy()
+    assert out.shape == (3, 8)
+    mean = np.einsum("bt,btd->bd", alpha, x)
+    var = np.einsum("bt,btd->bd", alpha, (x - mean[:, None]) ** 2)
+    np.testing.assert_allclose(out[:2, :4], mean[:2], atol=1e-5)
+    np.testing.assert_allclose(out[:2, 4:], np.sqrt(var[:2] + 1e-5), atol=1e-5)
+    np.testing.assert_array_equal(out[2, :4], 0.0)  # all padding: zero mean, finite std
+    assert np.isfinite(out[2]).all()
+    # Padded frames do not count, whatever they hold.
+    noisy = x.copy()
+    noisy[1, 3:] = 50.0
+    np.testing.assert_allclose(layer(noisy, mask=mask).numpy()[1], out[1], atol=1e-5)
+
+
+def test_attentive_statistics_pooling_honours_a_keras_mask(rng):
+    x, mask = _sequence(rng)
+    inputs = keras.Input((6, 4))
+    layer = AttentiveStatisticsPooling(units=5)
+    model = keras.Model(inputs, layer(keras.layers.Masking(0.0)(inputs)))
+    np.testing.assert_allclose(
+        model(x * mask[..., None]).numpy()[:2], layer(x, mask=mask).numpy()[:2], atol=1e-5
+    )
+
+
+def test_attentive_statistics_pooling_layer_test(rng, tmp_path):
+    x, _ = _sequence(rng)
+    run_layer_test(
+        AttentiveStatisticsPooling, init_kwargs={"units": 5}, input_data=x,
+        expected_output_shape=(3, 8), expected_num_trainable_weights=3, tmp_path=tmp_path,
+    )
+    with pytest.raises(ParameterError, match="units.*-2"):
+        AttentiveStatisticsPooling(units=-2)

@@ -38,8 +38,9 @@ def test_recipe_shape_is_128_by_128():
     assert [model.get_layer(f"conv_{i}").filters for i in (1, 2, 3)] == [32, 64, 128]
 
 
-def test_sequence_pooling_variant(rng):
-    model = _build(pooling="attention")
+@pytest.mark.parametrize("pooling", ["attention", "stats", "attentive_stats"])
+def test_sequence_pooling_variant(rng, pooling):
+    model = _build(pooling=pooling)
     assert model.get_layer("to_sequence").output.shape == (None, 4, 16)  # 32/8 x (16/8 * 8)
     assert model(waveform_batch(rng)).shape == (2, 4)
 

@@ -17,7 +17,7 @@ import keras
 
 from ser_tf.errors import ConfigError
 from ser_tf.models.cnn_rnn.backbone import conv_blocks_from_hparams, to_image, to_sequence
-from ser_tf.models.head import feature_stem, head_from_hparams, model_hparams
+from ser_tf.models.head import SEQUENCE_POOLINGS, feature_stem, head_from_hparams, model_hparams
 from ser_tf.models.registry import register_arch
 
 DESCRIPTION = "Conv2D 32/64/128 (BN, max-pool, dropout) on a 128x128 log-mel image -> Dense(128)"
@@ -52,7 +52,7 @@ def build_cnn(*, num_classes: int, config: Mapping) -> keras.Model:
     inputs, x = feature_stem(config)
     x = keras.layers.Resizing(int(size[0]), int(size[1]), name="resize")(to_image(x))
     x = conv_blocks_from_hparams(x, hp)
-    if hp["pooling"] in ("avg", "max", "masked_mean", "attention"):
+    if hp["pooling"] in SEQUENCE_POOLINGS:
         # Sequence poolings want (batch, time, dim): fold frequency into channels first.
         x = to_sequence(x)
     outputs = head_from_hparams(x, hp, num_classes=num_classes)

@@ -1,12 +1,20 @@
 """HuBERT / wav2vec 2.0 family: a Keras port of the self-supervised speech encoders.
 
 Registers the architectures ``hubert`` (HuBERT base), ``hubert_large``, ``wav2vec2`` (wav2vec 2.0
-base) and ``hubert_tiny`` (tests). Their ``model.*`` config keys:
+base) and ``hubert_tiny`` (tests). Model graph (layer names in brackets): waveform ``(batch,
+samples)`` [waveform] -> all-valid padding mask [all_valid_mask] -> backbone [hubert_backbone] ->
+the shared classifier head (``ser_tf.models.head``) with the backbone's padding mask:
+[weighted_layer_sum] -> [projector] -> [pooling] -> [dense, dense_dropout] -> [classifier].
+
+The model takes the raw waveform: its recipes say ``features.kind: raw``, and a config asking for
+another front-end is refused. Its ``model.*`` keys (``HPARAMS``; any other key is an error):
 
     preset: backbone preset (default per arch; see ``presets.py``).
     pretrained: a local HF checkpoint folder or a converted ``X.weights.h5`` (null: random init).
-    pooling: mean | attention.       weighted_layer_sum: bool (SUPERB-style layer mix).
-    classifier_proj_size: Dense width before pooling (0: none).   dropout: head dropout.
+    weighted_layer_sum: bool (SUPERB-style learned mix of all hidden states).
+    classifier_proj_size: Dense width before pooling (0: none).
+    pooling: masked_mean | attention | attentive_stats | stats | avg (see ``head.POOLINGS``).
+    attention_units, dense_units (0: no hidden layer), dropout (before the output), l2: the head.
     freeze_feature_encoder_epochs: N (default 3).   freeze_layers: K | null (train top K only).
 """
 
@@ -16,10 +24,13 @@ import logging
 from pathlib import Path
 from typing import Mapping
 
+import keras
+
 from ser_tf.errors import ConfigError, ModelError
+from ser_tf.models.head import features_kind, head_from_hparams, model_hparams
 from ser_tf.models.hubert.backbone import HubertBackbone, architecture_kwargs
 from ser_tf.models.hubert.finetune import freeze_layers, make_callbacks
-from ser_tf.models.hubert.head import build_classifier
+from ser_tf.models.hubert.layers import AllValidMask
 from ser_tf.models.hubert.presets import get_preset, list_presets
 from ser_tf.models.registry import register_arch
 
@@ -33,6 +44,28 @@ ARCH_PRESETS = {
     "hubert_large": "hubert_large",
     "wav2vec2": "wav2vec2_base",
     "hubert_tiny": "hubert_tiny",
+}
+
+# The head's ``model.*`` keys (see ``ser_tf.models.head.classifier_head``) and their defaults:
+# HF's ...ForSequenceClassification head (256-d projection, mean over the valid frames, no hidden
+# layer), with dropout before the output layer.
+HEAD_HPARAMS = {
+    "weighted_layer_sum": False,
+    "classifier_proj_size": 256,
+    "pooling": "masked_mean",
+    "attention_units": 64,
+    "dense_units": 0,
+    "dropout": 0.1,
+    "l2": 0.0,
+}
+
+# Every ``model.*`` key of the family and its default (``preset: null`` = the arch's own preset).
+HPARAMS = {
+    "preset": None,
+    "pretrained": None,
+    **HEAD_HPARAMS,
+    "freeze_feature_encoder_epochs": 3,
+    "freeze_layers": None,
 }
 
 
@@ -107,22 +140,46 @@ def _count_h5_variables(path) -> int:
     return count
 
 
+def build_classifier(backbone: HubertBackbone, *, num_classes: int, hparams=None,
+                     name: str = "hubert_classifier") -> keras.Model:
+    """A functional classifier: ``backbone`` under the shared head (``head_from_hparams``).
+
+    The backbone runs with every sample marked real (the HF convention for the base checkpoints,
+    whose feature extractors return no attention mask); the head's masked poolings get the
+    backbone's frame-level padding mask.
+
+    Args:
+        backbone: a ``HubertBackbone``.
+        num_classes: output classes (>= 2).
+        hparams: keys of ``HEAD_HPARAMS`` to override (e.g. ``{"pooling": "attention"}``); the
+            rest take its defaults. Unknown keys are an error.
+        name: the model's name.
+
+    Returns:
+        ``keras.Model`` mapping ``(batch, samples)`` float32 to ``(batch, num_classes)``
+        probabilities (float32 even under a mixed-precision policy).
+
+    Raises:
+        ConfigError: an unknown key or a bad head option (the message names it and its value).
+    """
+    hp = model_hparams({"model": dict(hparams or {})}, HEAD_HPARAMS, arch=name)
+    waveform = keras.Input(shape=(None,), dtype="float32", name="waveform")
+    padding_mask = AllValidMask(name="all_valid_mask")(waveform)
+    outputs = backbone({"waveform": waveform, "padding_mask": padding_mask})
+    states = outputs["hidden_states"] if hp["weighted_layer_sum"] is True else outputs["sequence_output"]
+    probabilities = head_from_hparams(states, hp, num_classes=num_classes, mask=outputs["padding_mask"])
+    return keras.Model(waveform, probabilities, name=name)
+
+
 def _builder(arch: str):
     def build(*, num_classes: int, config: Mapping):
-        model_cfg = dict(config.get("model") or {})
-        backbone = load_backbone(preset=model_cfg.get("preset") or ARCH_PRESETS[arch],
-                                 pretrained=model_cfg.get("pretrained"))
-        model = build_classifier(
-            backbone,
-            num_classes=num_classes,
-            pooling=model_cfg.get("pooling", "mean"),
-            weighted_layer_sum=bool(model_cfg.get("weighted_layer_sum", False)),
-            projection_dim=int(model_cfg.get("classifier_proj_size", 256)),
-            dropout=float(model_cfg.get("dropout", 0.1)),
-            name=f"{arch}_classifier",
-        )
-        if model_cfg.get("freeze_layers") is not None:
-            freeze_layers(model, model_cfg["freeze_layers"])
+        hp = model_hparams(config, HPARAMS, arch=arch)
+        features_kind(config, arch=arch, allowed=("raw",))
+        backbone = load_backbone(preset=hp["preset"] or ARCH_PRESETS[arch], pretrained=hp["pretrained"])
+        head = {key: hp[key] for key in HEAD_HPARAMS}
+        model = build_classifier(backbone, num_classes=num_classes, hparams=head, name=f"{arch}_classifier")
+        if hp["freeze_layers"] is not None:
+            freeze_layers(model, hp["freeze_layers"])
         return model
 
     return build

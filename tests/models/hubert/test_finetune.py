@@ -61,7 +61,7 @@ def test_freeze_layers_trains_only_the_top_layers_and_head(rng):
     watched = [backbone.feature_encoder.conv_layers[0].kernel, backbone.pos_conv_embed.weight_v,
                backbone.transformer_layers[0]._feedforward_output_dense.kernel,
                backbone.transformer_layers[1]._feedforward_output_dense.kernel,
-               model.get_layer("predictions").kernel]
+               model.get_layer("classifier").kernel]
     snapshots = _Snapshots(watched)
     _fit(model, [snapshots], epochs=1, rng=rng, run_eagerly=True)  # static flags: no tracing needed
     assert [_changed(snapshots, 0, i) for i in range(5)] == [False, False, False, True, True]
