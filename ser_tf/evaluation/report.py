@@ -215,7 +215,8 @@ def write_cv_report(
 
     Returns:
         {"metrics", "report", "confusion_matrix", "confusion_matrix_normalized", "fold_metrics",
-        "training_curves_fold<i>"...} -> path written.
+        "training_curves_fold<i>"...} -> path written; folds are numbered from 1, as in the run
+        folder (``fold-1`` ...) and in ``per_fold``.
     """
     protocol = _check_protocol(protocol)
     class_names = [str(c) for c in class_names]
@@ -240,7 +241,7 @@ def write_cv_report(
     paths["fold_metrics"] = figures.plot_fold_metrics(
         agg["per_fold"], path=out_dir / "fold_metrics.png",
         title=_figure_title("Per-fold results (dashed: mean over folds)", is_demo))
-    for i, history in enumerate(fold_histories or []):
+    for i, history in enumerate(fold_histories or [], 1):
         if history:
             paths[f"training_curves_fold{i}"] = figures.plot_training_curves(
                 history, path=out_dir / f"training_curves_fold{i}.png",
