@@ -128,6 +128,9 @@ def test_model_resolution_errors_say_what_to_do(tmp_path, monkeypatch):
     monkeypatch.setenv(runs.MODELS_ENV, str(tmp_path))
     with pytest.raises(runs.NoModelError, match="(?s)latest does not name a run folder.*python train.py --arch cnn_lstm"):
         runs.resolve_model_path()
+    (tmp_path / runs.LATEST).write_text("cnn_lstm-gone\n")  # the run it named was deleted
+    with pytest.raises(runs.NoModelError, match="cnn_lstm"):
+        runs.resolve_model_path()
     with pytest.raises(ModelError, match="nope.keras: model not found"):
         runs.resolve_model_path(tmp_path / "nope.keras")
     (tmp_path / "weights.pt").write_bytes(b"x")

@@ -29,6 +29,7 @@ from ser_tf.evaluation.protocol import (  # noqa: F401
     _table,
     is_optimistic,
 )
+from ser_tf.runs import ReportFolder
 from ser_tf.utils.io import write_json, write_text
 
 __all__ = ["write_report", "write_cv_report", "format_summary", "REQUIRED_KEYS"]
@@ -179,10 +180,10 @@ def write_report(
     ])
     lines += ["## Definitions", "", DEFINITIONS, ""]
 
-    paths["metrics"] = out_dir / "metrics.json"
+    paths["metrics"] = ReportFolder(out_dir).metrics
     write_json(paths["metrics"], {**metrics, "protocol": protocol, "is_demo": is_demo,
                                   "definitions": DEFINITIONS})
-    paths["report"] = out_dir / "report.md"
+    paths["report"] = ReportFolder(out_dir).markdown
     write_text(paths["report"], "\n".join(lines))
     return paths
 
@@ -306,9 +307,9 @@ def write_cv_report(
          for key in paths if key.startswith("training_curves_fold")])
     lines += ["## Definitions", "", DEFINITIONS, ""]
 
-    paths["metrics"] = out_dir / "metrics.json"
+    paths["metrics"] = ReportFolder(out_dir).metrics
     write_json(paths["metrics"], summary)
-    paths["report"] = out_dir / "report.md"
+    paths["report"] = ReportFolder(out_dir).markdown
     write_text(paths["report"], "\n".join(lines))
     return paths
 
