@@ -27,7 +27,7 @@ import dataclasses
 import datetime as _dt
 import os
 from pathlib import Path
-from typing import List, Optional, Sequence, Union
+from typing import List, Optional, Sequence, Tuple, Union
 
 from ser_tf.errors import ModelError, ParameterError
 from ser_tf.utils.io import write_json, write_text
@@ -107,7 +107,7 @@ class RunFolder:
         return self.path / "model.h5"
 
     @property
-    def model_files(self) -> tuple:
+    def model_files(self) -> Tuple[Path, Path]:
         """``(model.keras, model.h5)``: both are saved; inference prefers the first that exists."""
         return (self.model_keras, self.model_h5)
 
