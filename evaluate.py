@@ -22,6 +22,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     from ser_tf.errors import SerError
+    from ser_tf.runs import ReportFolder
     from ser_tf.evaluation.report import format_summary
     from ser_tf.evaluation.scoring import evaluate_model
 
@@ -32,7 +33,7 @@ def main(argv=None) -> int:
         print(f"error: {err}", file=sys.stderr)
         return 2
     print(format_summary(result, result["protocol"]))
-    print(f"\nreport: {args.out / 'report.md'}")
+    print(f"\nreport: {ReportFolder(args.out).markdown}")
     return 0
 
 

@@ -21,7 +21,6 @@ Prints a markdown table. Not a test: it takes a minute or two.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import statistics
@@ -67,19 +66,19 @@ def make_model(arch: str, folder: Path) -> Path:
 
     from ser_tf.config import dump_config, load_config, recipe_path
     from ser_tf.models.registry import build_model
+    from ser_tf.runs import RunFolder, write_labels
 
     keras.utils.set_random_seed(0)
     config = load_config(recipe_path(arch))
     classes = ["neutral", "calm", "happy", "sad", "angry", "fearful", "disgust", "surprised"]
     model = build_model(arch, num_classes=len(classes), config=config)
-    run = folder / f"{arch}-untrained"
-    run.mkdir(parents=True)
-    model.save(run / "model.keras")
-    labels = {"classes": classes, "label_set": "ravdess8", "sample_rate": SR,
-              "duration": float(config["audio"]["duration"]), "arch": arch}
-    (run / "labels.json").write_text(json.dumps(labels), encoding="utf-8")
-    (run / "config.yaml").write_text(dump_config(config), encoding="utf-8")
-    return run
+    run = RunFolder(folder / f"{arch}-untrained")
+    run.path.mkdir(parents=True)
+    model.save(run.model_keras)
+    write_labels(run, classes=classes, label_set="ravdess8", sample_rate=SR,
+                 duration=config["audio"]["duration"], arch=arch)
+    run.config.write_text(dump_config(config), encoding="utf-8")
+    return run.path
 
 
 def peak_rss_mb(model: Path, audio: Path) -> float:
@@ -114,10 +113,11 @@ def main() -> int:
 
 
 def _run(args, tmp: Path) -> int:
-    from ser_tf.inference.loading import latest_run, models_dir
     from ser_tf.inference.predictor import Predictor
+    from ser_tf.runs import latest_run, models_dir
 
-    model = Path(args.model) if args.model else latest_run(ROOT / models_dir()) or make_model(args.arch, tmp)
+    latest = latest_run(ROOT / models_dir())
+    model = Path(args.model) if args.model else latest.path if latest else make_model(args.arch, tmp)
     clip = tmp / "clip3s.wav"
     sf.write(clip, speechlike(3.0), SR)
     env = dict(os.environ, PYTHONPATH=str(ROOT))

@@ -35,8 +35,10 @@ def main(argv=None) -> int:
     from ser_tf.data.splits import make_splits
     from ser_tf.evaluation.metrics import aggregate_folds, compute_metrics
     from ser_tf.inference.loading import load_keras_model
+    from ser_tf.runs import RunFolder
 
-    configs = [load_config(run / "config.yaml") for run in args.runs]
+    folders = [RunFolder(run) for run in args.runs]
+    configs = [load_config(run.config) for run in folders]
     recorded = [c["resolved"]["splits"] for c in configs]
     if any(r != recorded[0] for r in recorded[1:]):
         parser.error("the runs were not made on the same folds (their recorded speakers differ)")
@@ -51,9 +53,9 @@ def main(argv=None) -> int:
             parser.error(f"{split.name}: the rebuilt test speakers differ from the runs' record")
         labels = np.asarray([bundle.label_set.index_of(r.emotion) for r in split.test], np.int32)
         probs = []
-        for run, run_config in zip(args.runs, configs):
+        for run, run_config in zip(folders, configs):
             dataset = make_dataset(split.test, labels, config=run_config, training=False)
-            probs.append(load_keras_model(run / split.name / "model.keras").predict(dataset, verbose=0))
+            probs.append(load_keras_model(run.fold(split.name).model_keras).predict(dataset, verbose=0))
         fold_metrics.append(compute_metrics(labels, np.mean(probs, axis=0),
                                             class_names=list(bundle.label_set.classes)))
         print(f"{split.name}: UA {fold_metrics[-1]['ua']:.3f}", flush=True)

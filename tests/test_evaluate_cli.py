@@ -8,11 +8,14 @@ from pathlib import Path
 
 import pytest
 
+from ser_tf import runs
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def _run(script, args, cwd, timeout=600):
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", PYTHONPATH=str(ROOT))
+    env.pop(runs.MODELS_ENV, None)  # train.py and evaluate.py both use ./models under cwd
     return subprocess.run([sys.executable, str(ROOT / script), *args], cwd=cwd, env=env,
                           capture_output=True, text=True, timeout=timeout)
 
@@ -35,14 +38,15 @@ def test_cross_corpus_scoring_keeps_shared_classes_and_says_what_was_left_out(ru
     cwd, demo = run_and_corpora
     proc = _run("evaluate.py", ["--data", f"demo={demo}", "--out", "eval"], cwd)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    metrics = json.loads((cwd / "eval" / "metrics.json").read_text())
+    report = runs.ReportFolder(cwd / "eval")
+    metrics = json.loads(report.metrics.read_text())
     cross = metrics["protocol"]["cross_corpus"]
     assert set(cross["shared_classes"]) == {"angry", "happy", "sad", "neutral", "calm"}
     assert set(cross["data_only_classes"]) == {"fearful", "disgust", "surprised"}
     assert cross["n_clips_dropped"] == 4 * 3  # one clip per speaker and left-out emotion
     assert metrics["n_clips"] == 4 * 5
     assert {"accuracy", "ua", "macro_f1", "per_class", "roc_auc"} <= set(metrics)
-    assert (cwd / "eval" / "report.md").is_file() and "UA" in proc.stdout
+    assert report.markdown.is_file() and "UA" in proc.stdout
 
 
 def test_missing_model_is_a_clear_error(tmp_path, run_and_corpora):
@@ -53,13 +57,13 @@ def test_missing_model_is_a_clear_error(tmp_path, run_and_corpora):
 
 def test_split_scores_only_the_runs_own_test_speakers(run_and_corpora):
     cwd, demo = run_and_corpora
-    run = cwd / "models" / (cwd / "models" / "latest").read_text().strip()
+    run = runs.latest_run(cwd / runs.DEFAULT_MODELS_DIR)
     import yaml
 
-    recorded = yaml.safe_load((run / "config.yaml").read_text())["resolved"]["splits"]["holdout"]["test"]
+    recorded = yaml.safe_load(run.config.read_text())["resolved"]["splits"]["holdout"]["test"]
     proc = _run("evaluate.py", ["--data", f"demo={demo}", "--split", "speaker", "--out", "eval-split"], cwd)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    metrics = json.loads((cwd / "eval-split" / "metrics.json").read_text())
+    metrics = json.loads(runs.ReportFolder(cwd / "eval-split").metrics.read_text())
     assert sorted(metrics["per_speaker"]) == sorted(recorded)
     assert metrics["protocol"]["speaker_independent"] is True
 

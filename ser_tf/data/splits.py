@@ -40,6 +40,7 @@ from ser_tf.data.speaker_selection import (
     _Speakers,
 )
 from ser_tf.errors import DataError, ParameterError
+from ser_tf.runs import fold_name  # a fold split and its run folder share the name
 
 METHODS = ("speaker", "kfold", "loso", "random")
 PARTS = ("train", "val", "test")
@@ -227,7 +228,7 @@ def speaker_kfold(
         n_val = min(max(1, _round(val_fraction * n)), len(rest) - 1)
         val = _pick(spk, rest, n_val, rng)
         splits.append(
-            _assemble(f"fold-{f + 1}", records, spk, test=test, val=val, method="kfold", seed=seed)
+            _assemble(fold_name(f + 1), records, spk, test=test, val=val, method="kfold", seed=seed)
         )
     return splits
 

@@ -214,7 +214,7 @@ def aggregate_folds(fold_metrics: Sequence[dict]) -> dict:
     for i, fm in enumerate(fold_metrics):
         if list(fm["class_names"]) != class_names:
             raise ParameterError(
-                f"fold {i} has classes {fm['class_names']!r}, fold 0 has {class_names!r}; "
+                f"fold {i + 1} has classes {fm['class_names']!r}, fold 1 has {class_names!r}; "
                 "folds must share one label set"
             )
 

@@ -29,6 +29,7 @@ from ser_tf.evaluation.protocol import (  # noqa: F401
     _table,
     is_optimistic,
 )
+from ser_tf.runs import ReportFolder
 from ser_tf.utils.io import write_json, write_text
 
 __all__ = ["write_report", "write_cv_report", "format_summary", "REQUIRED_KEYS"]
@@ -179,10 +180,10 @@ def write_report(
     ])
     lines += ["## Definitions", "", DEFINITIONS, ""]
 
-    paths["metrics"] = out_dir / "metrics.json"
+    paths["metrics"] = ReportFolder(out_dir).metrics
     write_json(paths["metrics"], {**metrics, "protocol": protocol, "is_demo": is_demo,
                                   "definitions": DEFINITIONS})
-    paths["report"] = out_dir / "report.md"
+    paths["report"] = ReportFolder(out_dir).markdown
     write_text(paths["report"], "\n".join(lines))
     return paths
 
@@ -215,7 +216,8 @@ def write_cv_report(
 
     Returns:
         {"metrics", "report", "confusion_matrix", "confusion_matrix_normalized", "fold_metrics",
-        "training_curves_fold<i>"...} -> path written.
+        "training_curves_fold<i>"...} -> path written; folds are numbered from 1, as in the run
+        folder (``fold-1`` ...) and in ``per_fold``.
     """
     protocol = _check_protocol(protocol)
     class_names = [str(c) for c in class_names]
@@ -240,7 +242,7 @@ def write_cv_report(
     paths["fold_metrics"] = figures.plot_fold_metrics(
         agg["per_fold"], path=out_dir / "fold_metrics.png",
         title=_figure_title("Per-fold results (dashed: mean over folds)", is_demo))
-    for i, history in enumerate(fold_histories or []):
+    for i, history in enumerate(fold_histories or [], 1):
         if history:
             paths[f"training_curves_fold{i}"] = figures.plot_training_curves(
                 history, path=out_dir / f"training_curves_fold{i}.png",
@@ -305,9 +307,9 @@ def write_cv_report(
          for key in paths if key.startswith("training_curves_fold")])
     lines += ["## Definitions", "", DEFINITIONS, ""]
 
-    paths["metrics"] = out_dir / "metrics.json"
+    paths["metrics"] = ReportFolder(out_dir).metrics
     write_json(paths["metrics"], summary)
-    paths["report"] = out_dir / "report.md"
+    paths["report"] = ReportFolder(out_dir).markdown
     write_text(paths["report"], "\n".join(lines))
     return paths
 

@@ -38,16 +38,17 @@ def evaluate_model(
     Returns:
         The metrics dict written to ``out_dir/metrics.json``.
     """
+    from ser_tf import runs
     from ser_tf.config import load_config, recipe_path
     from ser_tf.data import manifest
     from ser_tf.data.pipeline import make_dataset
     from ser_tf.inference import loading
 
-    path = loading.resolve_model_path(model)
+    path = runs.resolve_model_path(model)
     info = loading.describe_model(path)
     net = loading.load_keras_model(path)
     classes = loading.resolve_classes(info, int(net.outputs[0].shape[-1]), labels=labels)
-    run_config = info.run_dir / "config.yaml" if info.run_dir else None
+    run_config = runs.RunFolder(info.run_dir).config if info.run_dir else None
     config = load_config(run_config if run_config and run_config.is_file() else recipe_path("base"))
     if info.duration:
         config["audio"]["duration"] = info.duration

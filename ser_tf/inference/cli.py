@@ -180,6 +180,7 @@ def _list_devices(args) -> int:
 
 
 def _predict(parser, args) -> int:
+    from ser_tf import runs
     from ser_tf.inference import loading
 
     labels = None
@@ -189,7 +190,7 @@ def _predict(parser, args) -> int:
         except ParameterError as err:
             parser.error(str(err))
     # Before TensorFlow, so these fail at once: no model, a file that is not a model, a bad device.
-    model_path = loading.resolve_model_path(args.model)
+    model_path = runs.resolve_model_path(args.model)
     loading.check_container(model_path)
     paths = None
     if args.file:

@@ -1,12 +1,8 @@
-"""Finding a trained model and its class names, and loading it safely.
+"""A trained model's class names and settings, and loading it safely.
 
-Resolution of ``--model``:
-
-- a ``.keras`` or ``.h5`` file: its class names come from ``labels.json`` beside it, or ``--labels``;
-- a run folder (``models/<arch>-<timestamp>/``): its ``model.keras`` (else ``model.h5``) and
-  ``labels.json``;
-- nothing: the run named by ``<models dir>/latest``, where the models dir is ``$SER_TF_MODELS`` or
-  ``models`` under the current directory.
+``--model`` is resolved to a file by :func:`ser_tf.runs.resolve_model_path` (a ``.keras``/``.h5``
+file, a run folder, or the ``latest`` run). The class names come from the run's ``labels.json``
+beside the file, or from ``--labels``.
 
 Models are always loaded with Keras safe mode on; a file that needs unsafe deserialization (a
 ``Lambda`` layer holding Python bytecode) is refused, never loaded. Everything except
@@ -18,7 +14,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import re
 import zipfile
 from pathlib import Path
@@ -26,14 +21,7 @@ from typing import List, Optional, Sequence
 
 from ser_tf.constants import DURATION, SAMPLE_RATE
 from ser_tf.errors import ModelError, ParameterError
-
-MODELS_ENV = "SER_TF_MODELS"
-TRAIN_COMMAND = "python train.py --arch cnn_lstm"
-MODEL_SUFFIXES = (".keras", ".h5", ".hdf5")
-
-
-class NoModelError(ModelError):
-    """No ``--model`` was given and no trained run exists yet."""
+from ser_tf.runs import RunFolder
 
 
 @dataclasses.dataclass(frozen=True)
@@ -55,66 +43,6 @@ class ModelInfo:
     sample_rate: int
     duration: Optional[float]
     arch: Optional[str]
-
-
-def models_dir() -> Path:
-    """``$SER_TF_MODELS``, else ``models`` relative to the current directory."""
-    return Path(os.environ.get(MODELS_ENV) or "models")
-
-
-def latest_run(directory: Optional[Path] = None) -> Optional[Path]:
-    """The run folder named by ``<directory>/latest`` (a text file or a symlink), or ``None``."""
-    directory = models_dir() if directory is None else Path(directory)
-    pointer = directory / "latest"
-    if pointer.is_symlink() or pointer.is_dir():
-        target = pointer.resolve()
-        return target if target.is_dir() else None
-    if not pointer.is_file():
-        return None
-    name = pointer.read_text(encoding="utf-8").strip()
-    run = directory / name
-    return run if name and run.is_dir() else None
-
-
-def _model_in_run(run_dir: Path) -> Path:
-    for name in ("model.keras", "model.h5"):
-        if (run_dir / name).is_file():
-            return run_dir / name
-    folds = sorted(p.name for p in run_dir.glob("fold-*") if p.is_dir())
-    if folds:
-        raise ModelError(
-            f"{run_dir}: k-fold run with one model per fold ({', '.join(folds)}); "
-            f"pass one of them, e.g. --model {run_dir / folds[0]}"
-        )
-    raise ModelError(f"{run_dir}: no model.keras or model.h5 here; is this a ser_tf run folder?")
-
-
-def resolve_model_path(model=None, *, directory: Optional[Path] = None) -> Path:
-    """The model file that ``--model`` (a file, a run folder, or ``None``) designates.
-
-    Raises:
-        NoModelError: ``model`` is ``None`` and there is no ``latest`` run; the message says how to
-            train one.
-        ModelError: the path does not exist, or is neither a model file nor a run folder.
-    """
-    if model is None:
-        directory = models_dir() if directory is None else Path(directory)
-        run = latest_run(directory)
-        if run is None:
-            raise NoModelError(
-                f"no trained model found ({directory / 'latest'} does not name a run folder). "
-                f"Train one with:\n    {TRAIN_COMMAND}\nor pass --model PATH "
-                f"(a .keras/.h5 file or a run folder)"
-            )
-        return _model_in_run(run)
-    path = Path(model)
-    if path.is_dir():
-        return _model_in_run(path)
-    if not path.exists():
-        raise ModelError(f"{path}: model not found (expected a .keras/.h5 file or a run folder)")
-    if path.suffix.lower() not in MODEL_SUFFIXES:
-        raise ModelError(f"{path}: expected a .keras or .h5 model file or a run folder")
-    return path
 
 
 def read_labels_file(path: Path) -> dict:
@@ -142,7 +70,7 @@ def parse_labels(text: str) -> List[str]:
 
 
 def _duration_from_config(run_dir: Path) -> Optional[float]:
-    path = run_dir / "config.yaml"
+    path = RunFolder(run_dir).config
     if not path.is_file():
         return None
     import yaml  # only for runs whose labels.json predates the "duration" key
@@ -157,9 +85,9 @@ def _duration_from_config(run_dir: Path) -> Optional[float]:
 def describe_model(path: Path) -> ModelInfo:
     """Read what ``labels.json`` (and, failing that, ``config.yaml``) beside ``path`` say."""
     path = Path(path)
-    folder = path.parent
-    labels_path = folder / "labels.json"
-    run_dir = folder if labels_path.is_file() or (folder / "config.yaml").is_file() else None
+    folder = RunFolder(path.parent)
+    labels_path = folder.labels
+    run_dir = folder.path if labels_path.is_file() or folder.config.is_file() else None
     meta = read_labels_file(labels_path) if labels_path.is_file() else {}
     duration = meta.get("duration")
     if duration is None and run_dir is not None:
@@ -243,7 +171,7 @@ def resolve_classes(info: ModelInfo, num_outputs: int, *, labels: Optional[Seque
     if labels is not None:
         names, origin = list(labels), "--labels"
     elif info.classes is not None:
-        names, origin = list(info.classes), str(info.path.parent / "labels.json")
+        names, origin = list(info.classes), str(RunFolder(info.path.parent).labels)
     else:
         raise ModelError(
             f"{info.path}: no labels.json beside the model; pass the class names in output order "

@@ -16,6 +16,7 @@ from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 import numpy as np
 
 from ser_tf.constants import MIN_DURATION, SILENCE_PEAK, samples_for
+from ser_tf import runs
 from ser_tf.data.cropping import fix_length_numpy
 from ser_tf.errors import AudioError, ParameterError
 from ser_tf.inference import loading
@@ -34,7 +35,7 @@ class Predictor:
 
     Args:
         model_path: a ``.keras`` / ``.h5`` file or a run folder; ``None`` uses the ``latest`` run
-            (see ``ser_tf.inference.loading``).
+            (see ``ser_tf.runs.resolve_model_path``).
         labels: class names in output order, overriding ``labels.json``.
         top_k: number of classes listed in ``Prediction.top_k`` (>= 1; capped at the class count).
         batch_size: windows per model call for long recordings (>= 1).
@@ -47,7 +48,7 @@ class Predictor:
                  batch_size: int = 16):
         if int(top_k) < 1 or int(batch_size) < 1:
             raise ParameterError(f"top_k and batch_size must be >= 1, got {top_k!r} and {batch_size!r}")
-        path = loading.resolve_model_path(model_path)
+        path = runs.resolve_model_path(model_path)
         self.info = loading.describe_model(path)
         self.model = loading.load_keras_model(path)
         num_outputs = int(self.model.outputs[0].shape[-1])

@@ -9,6 +9,7 @@ import keras
 import numpy as np
 
 from ser_tf.errors import ConfigError
+from ser_tf.runs import RunFolder
 
 
 class ValidationUA(keras.callbacks.Callback):
@@ -46,12 +47,13 @@ def make_callbacks(train_cfg: Mapping, *, fold_dir: Path, val_dataset, val_label
     a per-epoch backup in ``fold_dir/backup`` (removed when the fold finishes) so that an
     interrupted run continues from its last finished epoch with ``--resume``.
     """
+    folder = RunFolder(fold_dir)
     callbacks = []
     monitors = {train_cfg["early_stopping"]["monitor"], train_cfg.get("reduce_lr", {}).get("monitor", "")}
     if "val_ua" in monitors:
         callbacks.append(ValidationUA(val_dataset, val_labels))
     if train_cfg.get("checkpoint_every_epoch", True):
-        callbacks.append(keras.callbacks.BackupAndRestore(str(fold_dir / "backup")))
+        callbacks.append(keras.callbacks.BackupAndRestore(str(folder.backup)))
     stop = dict(train_cfg["early_stopping"])
     if stop["monitor"] not in ("val_loss", "val_accuracy", "val_ua"):
         raise ConfigError(
@@ -80,6 +82,6 @@ def make_callbacks(train_cfg: Mapping, *, fold_dir: Path, val_dataset, val_label
                 verbose=0,
             )
         )
-    callbacks.append(keras.callbacks.CSVLogger(str(fold_dir / "training_history.csv"), append=True))
-    callbacks.append(keras.callbacks.TensorBoard(log_dir=str(fold_dir / "logs"), write_graph=False))
+    callbacks.append(keras.callbacks.CSVLogger(str(folder.history_csv), append=True))
+    callbacks.append(keras.callbacks.TensorBoard(log_dir=str(folder.logs), write_graph=False))
     return callbacks

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from ser_tf.config import apply_overrides, load_config, recipe_path
 from ser_tf.errors import SerError
+from ser_tf.runs import RunFolder, new_run_folder
 
 SPLITS = ("speaker", "kfold", "loso", "random")
 
@@ -32,7 +33,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--epochs", type=int, default=None, help="maximum epochs (default from the recipe)")
     parser.add_argument("--batch-size", type=int, default=None, help="batch size (default from the recipe)")
     parser.add_argument("--seed", type=int, default=None, help="seed of every random source (default from the recipe)")
-    parser.add_argument("--out", type=Path, default=None, help="run folder (default models/<arch>-<timestamp>)")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="run folder (default <arch>-<timestamp> in $SER_TF_MODELS, else in models/)")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                         help="override a config key, e.g. --set train.learning_rate=3e-4 (repeatable)")
     parser.add_argument("--resume", type=Path, default=None, metavar="RUN",
@@ -45,7 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
 def resolve_config(args, parser) -> dict:
     """The recipe, then the flags, then ``--set`` overrides (last wins)."""
     if args.resume is not None:
-        config = load_config(args.resume / "config.yaml")
+        config = load_config(RunFolder(args.resume).config)
         config.pop("resolved", None)
         return config
     path = args.config or recipe_path(args.arch)
@@ -105,11 +107,10 @@ def main(argv=None) -> int:
 
 def _pretrain(config, args) -> int:
     from ser_tf.training.hubert_pretrain import run_pretraining
-    from ser_tf.training import run_folder
     from ser_tf.training.runner import load_bundle
 
     bundle = load_bundle(config, labels="auto")
-    out = args.out or run_folder.new_run_dir(f"{config['model']['arch']}-pretrain")
+    out = args.out or new_run_folder(f"{config['model']['arch']}-pretrain").path
     path = run_pretraining(config=config, paths=[r.path for r in bundle.records], out_dir=Path(out))
     print(f"pretrained encoder: {path}\nfine-tune: python train.py --arch {config['model']['arch']} "
           f"--set model.pretrained={path}")

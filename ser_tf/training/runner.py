@@ -18,11 +18,12 @@ from typing import List, Mapping, Optional
 
 import numpy as np
 
+from ser_tf import runs
 from ser_tf.config import dump_config
 from ser_tf.errors import ConfigError, DataError
 from ser_tf.data import balance, manifest, splits as splits_lib
 from ser_tf.training import callbacks as callbacks_lib
-from ser_tf.training import optim, run_folder, runtime as runtime_lib
+from ser_tf.training import optim, runtime as runtime_lib
 from ser_tf.utils.io import atomic_path, write_json, write_text
 
 
@@ -97,8 +98,8 @@ def _save_model(model, fold_dir: Path) -> None:
     level = absl_logging.get_verbosity()
     absl_logging.set_verbosity(absl_logging.ERROR)  # .h5 is asked for; skip Keras's "legacy" nag
     try:
-        for name in ("model.keras", "model.h5"):
-            with atomic_path(fold_dir / name) as tmp:
+        for path in runs.RunFolder(fold_dir).model_files:
+            with atomic_path(path) as tmp:
                 model.save(tmp)
     finally:
         absl_logging.set_verbosity(level)
@@ -116,9 +117,9 @@ def train_split(split, bundle, config, *, fold_dir: Path, rt, strategy, verbose:
     train_cfg = config["train"]
     runtime_lib.set_seed(seed)  # each split starts from the same random state
     fold_dir.mkdir(parents=True, exist_ok=True)
-    history_csv = fold_dir / "training_history.csv"
-    if history_csv.exists() and not (fold_dir / "backup").exists():
-        history_csv.unlink()  # a fold that restarts from scratch must not append to an old history
+    folder = runs.RunFolder(fold_dir)
+    if folder.history_csv.exists() and not folder.backup.exists():
+        folder.history_csv.unlink()  # a fold that restarts from scratch must not append to an old history
     batch_size = int(train_cfg["batch_size"])
     data = _datasets(split, bundle, config, batch_size=batch_size, seed=seed)
     train_ds, train_labels, _ = data["train"]
@@ -159,10 +160,10 @@ def train_split(split, bundle, config, *, fold_dir: Path, rt, strategy, verbose:
     monitor = train_cfg["early_stopping"]["monitor"]
     values = history.get(monitor) or [float("nan")]
     val_score = float(np.nanmin(values) if monitor.endswith("loss") else np.nanmax(values))
-    write_json(fold_dir / "selection.json", {"monitor": monitor, "best": val_score, "epochs_run": len(values)})
+    write_json(folder.selection, {"monitor": monitor, "best": val_score, "epochs_run": len(values)})
     protocol = _protocol(split, bundle, config)
     report_lib.write_report(
-        fold_dir / "report", metrics=metrics, protocol=protocol,
+        folder.report.path, metrics=metrics, protocol=protocol,
         class_names=list(bundle.label_set.classes), y_true=test_labels, y_prob=y_prob,
         history=history, title=f"{arch} - {split.name}", is_demo=bundle.is_demo,
     )
@@ -197,7 +198,7 @@ def _write_run_config(run_dir: Path, config: Mapping, bundle, splits, rt) -> Non
         "runtime": rt.describe(),
         "python": sys.version.split()[0],
     }
-    write_text(run_dir / "config.yaml", dump_config(resolved))
+    write_text(runs.RunFolder(run_dir).config, dump_config(resolved))
 
 
 def run_training(config: Mapping, *, run_dir: Optional[Path] = None, resume: bool = False,
@@ -206,7 +207,8 @@ def run_training(config: Mapping, *, run_dir: Optional[Path] = None, resume: boo
 
     Args:
         config: the resolved config (``ser_tf.config``).
-        run_dir: the run folder; default ``models/<arch>-<timestamp>``.
+        run_dir: the run folder; default a new ``<arch>-<timestamp>`` folder in the models folder
+            (``$SER_TF_MODELS``, else ``models``; see :mod:`ser_tf.runs`).
         resume: continue an interrupted run in ``run_dir``: finished folds are kept, and the
             interrupted one continues from its last epoch backup.
         verbose: Keras verbosity; default a progress bar on a terminal, one line per epoch else.
@@ -226,29 +228,32 @@ def run_training(config: Mapping, *, run_dir: Optional[Path] = None, resume: boo
     )
     if data_cfg.get("only_folds"):
         splits = _pick_folds(splits, data_cfg["only_folds"])
-    if run_dir is None:
-        run_dir = run_folder.new_run_dir(config["model"]["arch"])
-    run_dir = Path(run_dir)
+    run = runs.new_run_folder(config["model"]["arch"]) if run_dir is None else runs.RunFolder(run_dir)
+    run_dir = run.path
     run_dir.mkdir(parents=True, exist_ok=True)
     log(f"run folder: {run_dir}  ({rt.describe()})")
     if bundle.is_demo:
         log("data: the built-in DEMO corpus (synthetic voices, not real emotional speech)")
     if not resume:
         _write_run_config(run_dir, config, bundle, splits, rt)
-        run_folder.write_labels(run_dir, classes=bundle.label_set.classes, label_set=bundle.label_set.name, config=config)
+        runs.write_labels(
+            run, classes=bundle.label_set.classes, label_set=bundle.label_set.name,
+            sample_rate=config["audio"]["sample_rate"], duration=config["audio"]["duration"],
+            arch=config["model"]["arch"],
+        )
     results = []
     multi = data_cfg["split"] in ("kfold", "loso")
     for i, split in enumerate(splits, 1):
-        fold_dir = run_dir / split.name if multi else run_dir
-        done = fold_dir / "report" / "metrics.json"
-        if resume and done.is_file():
+        fold = run.fold(split.name) if multi else run
+        fold_dir = fold.path
+        if resume and fold.report.metrics.is_file():
             results.append(_load_finished(split.name, fold_dir))
             log(f"[{split.name}] finished earlier; kept")
             continue
         log(f"[{split.name}] {len(split.train)} train / {len(split.val)} val / {len(split.test)} test clips")
         result = train_split(split, bundle, config, fold_dir=fold_dir, rt=rt, strategy=strategy, verbose=verbose)
         if multi:  # each fold's model is usable on its own: `audio_test.py --model RUN/fold-2`
-            shutil.copy2(run_dir / "labels.json", fold_dir / "labels.json")
+            shutil.copy2(run.labels, fold.labels)
         results.append(result)
         log(f"[{split.name}] UA {result.metrics['ua']:.3f}  WA {result.metrics['accuracy']:.3f}  "
             f"macro-F1 {result.metrics['macro_f1']:.3f}  ({result.seconds:.0f} s)")
@@ -256,13 +261,13 @@ def run_training(config: Mapping, *, run_dir: Optional[Path] = None, resume: boo
             summary = _write_cv(run_dir, results, splits, bundle, config)
     if multi:
         best = _select_export(results, config)
-        for name in ("model.keras", "model.h5"):
-            shutil.copy2(best.fold_dir / name, run_dir / name)
-        write_json(run_dir / "export.json", {"fold": best.name, "reason": "best validation score; "
+        for src, dst in zip(runs.RunFolder(best.fold_dir).model_files, run.model_files):
+            shutil.copy2(src, dst)
+        write_json(run.export, {"fold": best.name, "reason": "best validation score; "
                    f"{config['train']['early_stopping']['monitor']}={best.val_score:.4f}"})
     else:
-        summary = json.loads((results[0].fold_dir / "report" / "metrics.json").read_text())
-    run_folder.point_latest(run_dir)
+        summary = json.loads(runs.RunFolder(results[0].fold_dir).report.metrics.read_text())
+    runs.point_latest(run)
     return RunResult(run_dir, results, summary)
 
 
@@ -301,7 +306,7 @@ def _write_cv(run_dir, results, splits, bundle, config) -> dict:
         protocol.pop(part, None)  # fold 1's counts; each fold's own are under "folds"
     protocol["folds"] = [s.protocol() for s in splits]
     paths = report_lib.write_cv_report(
-        run_dir / "report", fold_metrics=[r.metrics for r in results], protocol=protocol,
+        runs.RunFolder(run_dir).report.path, fold_metrics=[r.metrics for r in results], protocol=protocol,
         class_names=list(bundle.label_set.classes), is_demo=bundle.is_demo,
         fold_histories=[r.history for r in results],
     )
@@ -311,7 +316,7 @@ def _write_cv(run_dir, results, splits, bundle, config) -> dict:
 def _read_history(fold_dir: Path) -> dict:
     """``{metric: [value per epoch]}`` from the fold's ``training_history.csv``."""
     history = {}
-    with open(fold_dir / "training_history.csv", newline="") as fh:
+    with open(runs.RunFolder(fold_dir).history_csv, newline="") as fh:
         for row in csv.DictReader(fh):
             for key, value in row.items():
                 if key != "epoch":
@@ -320,6 +325,7 @@ def _read_history(fold_dir: Path) -> dict:
 
 
 def _load_finished(name: str, fold_dir: Path) -> SplitResult:
-    metrics = json.loads((fold_dir / "report" / "metrics.json").read_text())
-    score = json.loads((fold_dir / "selection.json").read_text())["best"]
+    folder = runs.RunFolder(fold_dir)
+    metrics = json.loads(folder.report.metrics.read_text())
+    score = json.loads(folder.selection.read_text())["best"]
     return SplitResult(name, metrics, _read_history(fold_dir), score, fold_dir, 0.0)

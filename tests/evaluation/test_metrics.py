@@ -156,7 +156,7 @@ def test_aggregate_single_fold_and_absent_class():
 def test_aggregate_rejects_mixed_label_sets():
     f1 = compute_metrics([0, 1], np.eye(2), class_names=["x", "y"])
     f2 = compute_metrics([0, 1], np.eye(2), class_names=["x", "z"])
-    with pytest.raises(ParameterError, match="one label set"):
-        aggregate_folds([f1, f2])
+    with pytest.raises(ParameterError, match="fold 2 has .*fold 1 has .*one label set"):
+        aggregate_folds([f1, f2])  # folds count from 1, as fold-1/ ... and per_fold
     with pytest.raises(ParameterError, match="empty"):
         aggregate_folds([])

@@ -129,11 +129,13 @@ def test_write_cv_report(tmp_path, rng):
                 "label_set": "common4", "corpora": ["ravdess"]}
     history = {"loss": [1.0, 0.8], "val_loss": [1.1, 0.9]}
     paths = write_cv_report(tmp_path, fold_metrics=folds, protocol=protocol, class_names=CLASSES,
-                            fold_histories=[history, None, None])
+                            fold_histories=[None, history, None])
     for key in ("confusion_matrix", "confusion_matrix_normalized", "fold_metrics",
-                "training_curves_fold0"):
+                "training_curves_fold2"):
         assert paths[key].read_bytes()[:8] == PNG_SIGNATURE
-    assert "training_curves_fold1" not in paths
+    # Folds count from 1 everywhere: the second fold's curves are fold 2, as fold-2/ and per_fold.
+    assert [k for k in paths if k.startswith("training_curves")] == ["training_curves_fold2"]
+    assert paths["training_curves_fold2"].name == "training_curves_fold2.png"
 
     saved = json.loads(paths["metrics"].read_text())
     assert set(REQUIRED_KEYS) <= set(saved)
@@ -148,6 +150,8 @@ def test_write_cv_report(tmp_path, rng):
     assert f"UA {np.mean(uas):.3f} ± {np.std(uas, ddof=1):.3f}" in md
     assert md.index("## Protocol") < md.index("## Results")
     assert "k-fold cross-validation" in md and "| 2 | 20 |" in md  # per-fold row
+    assert [row["fold"] for row in saved["per_fold"]] == [1, 2, 3]
+    assert "Training curves, fold 2" in md and "fold 0" not in md
 
 
 def test_format_summary_single_and_cv(evaluation, rng):

@@ -15,7 +15,9 @@ def models_dir(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def run_dir(models_dir):
-    return models_dir / (models_dir / "latest").read_text().strip()
+    from ser_tf.runs import latest_run
+
+    return latest_run(models_dir).path
 
 
 @pytest.fixture(scope="session")

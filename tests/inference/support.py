@@ -18,7 +18,6 @@ from __future__ import annotations
 import atexit
 import ctypes.util
 import functools
-import json
 import shutil
 import tempfile
 from pathlib import Path
@@ -94,33 +93,35 @@ def _trained_files() -> Path:
 
     from ser_tf.config import dump_config
     from ser_tf.models.registry import build_model
+    from ser_tf.runs import RunFolder, write_labels
 
     keras.utils.set_random_seed(1)
     config = tiny_config()
     model = build_model("cnn_lstm_small", num_classes=len(CLASSES), config=config)
     _train(model, config)
-    folder = Path(tempfile.mkdtemp(prefix="ser_tf_inference_model_"))
-    atexit.register(shutil.rmtree, folder, ignore_errors=True)
-    model.save(folder / "model.keras")
-    model.save(folder / "model.h5")
-    labels = {"classes": list(CLASSES), "label_set": "custom", "sample_rate": SR,
-              "duration": WINDOW_S, "arch": "cnn_lstm_small"}
-    (folder / "labels.json").write_text(json.dumps(labels, indent=2), encoding="utf-8")
-    (folder / "config.yaml").write_text(dump_config(config), encoding="utf-8")
-    return folder
+    folder = RunFolder(tempfile.mkdtemp(prefix="ser_tf_inference_model_"))
+    atexit.register(shutil.rmtree, folder.path, ignore_errors=True)
+    for path in folder.model_files:
+        model.save(path)
+    write_labels(folder, classes=CLASSES, label_set="custom", sample_rate=SR, duration=WINDOW_S,
+                 arch="cnn_lstm_small")
+    folder.config.write_text(dump_config(config), encoding="utf-8")
+    return folder.path
 
 
 def make_run_folder(models_dir: Path, *, name: str = "cnn_lstm_small-20250101-000000",
                     latest: bool = True) -> Path:
-    """Write a run folder (model.keras, model.h5, labels.json, config.yaml) under ``models_dir``.
+    """Write a run folder (both models, labels and config; see ``ser_tf.runs``) under ``models_dir``.
 
-    With ``latest``, ``models_dir/latest`` names it, as ``train.py`` leaves it.
+    With ``latest``, the ``latest`` pointer names it, as ``train.py`` leaves it.
     """
-    run = Path(models_dir) / name
-    shutil.copytree(_trained_files(), run)
+    from ser_tf.runs import RunFolder, point_latest
+
+    run = RunFolder(Path(models_dir) / name)
+    shutil.copytree(_trained_files(), run.path)
     if latest:
-        (Path(models_dir) / "latest").write_text(name + "\n", encoding="utf-8")
-    return run
+        point_latest(run)
+    return run.path
 
 
 def portaudio_missing() -> bool:

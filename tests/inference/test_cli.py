@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from ser_tf.runs import MODELS_ENV, latest_run
 from tests.inference import support
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -42,7 +43,7 @@ def audio_dir(tmp_path_factory):
 def run(args, *, cwd, models_dir=None, env=None, timeout=240):
     full_env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", **(env or {}))
     if models_dir is not None:
-        full_env["SER_TF_MODELS"] = str(models_dir)
+        full_env[MODELS_ENV] = str(models_dir)
     return subprocess.run([sys.executable, *args], cwd=cwd, env=full_env, capture_output=True,
                           text=True, timeout=timeout)
 
@@ -169,7 +170,7 @@ def test_record_classifies_the_captured_audio(tmp_path, models_dir):
     assert result["source"] == "microphone" and result["label"] == "happy"
     assert result["duration"] == 2.0 and len(result["timeline"]) == 2
     # the probabilities are those of the first 2 s the device played, as 16-bit samples
-    expected = Predictor(models_dir / (models_dir / "latest").read_text().strip())
+    expected = Predictor(latest_run(models_dir).path)
     expected = expected.predict_waveform(support.pcm16(audio[: 2 * SR]))
     np.testing.assert_allclose([result["probabilities"][c] for c in support.CLASSES],
                                [expected.probabilities[c] for c in support.CLASSES], atol=1e-4)

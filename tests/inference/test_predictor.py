@@ -5,6 +5,7 @@ import soundfile as sf
 from ser_tf.errors import AudioError, ParameterError
 from ser_tf.inference import predictor as predictor_module
 from ser_tf.inference.predictor import SILENCE, Predictor
+from ser_tf.runs import RunFolder
 from tests.inference.support import CLASSES, SR, voice
 
 
@@ -54,7 +55,7 @@ def test_other_rates_and_channels_are_converted(predictor, tmp_path):
 
 
 def test_h5_and_keras_files_predict_the_same(predictor, run_dir):
-    h5 = Predictor(run_dir / "model.h5")
+    h5 = Predictor(RunFolder(run_dir).model_h5)
     x = voice("neutral", 1.0, seed=5)
     np.testing.assert_allclose(list(h5.predict_waveform(x).probabilities.values()),
                                list(predictor.predict_waveform(x).probabilities.values()), atol=1e-6)

@@ -11,6 +11,8 @@ import numpy as np
 import pytest
 import yaml
 
+from ser_tf import runs
+
 ROOT = Path(__file__).resolve().parents[2]
 
 # A tiny network and a short clip keep one epoch to seconds on a 2-core machine.
@@ -22,8 +24,11 @@ TINY = [
 ]
 
 
-def _train(args, cwd, timeout=600):
+def _train(args, cwd, timeout=600, models=None):
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", PYTHONPATH=str(ROOT))
+    env.pop(runs.MODELS_ENV, None)
+    if models is not None:
+        env[runs.MODELS_ENV] = str(models)
     return subprocess.run(
         [sys.executable, str(ROOT / "train.py"), *args], cwd=cwd, env=env,
         capture_output=True, text=True, timeout=timeout,
@@ -39,37 +44,40 @@ def demo_root(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def trained(demo_root, tmp_path_factory):
+    """One run, written where $SER_TF_MODELS says (not ./models); returns (run folder, process)."""
     cwd = tmp_path_factory.mktemp("work")
     proc = _train(
         ["--arch", "cnn_lstm_small", "--data", f"demo={demo_root}", "--epochs", "2", "--batch-size", "8",
          "--seed", "7", *TINY],
-        cwd=cwd,
+        cwd=cwd, models=cwd / "shared-models",
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
-    return cwd, proc
+    assert not (cwd / runs.DEFAULT_MODELS_DIR).exists()  # training honours $SER_TF_MODELS
+    return runs.latest_run(cwd / "shared-models"), proc
 
 
-def test_run_folder_has_every_artefact(trained):
-    cwd, proc = trained
-    latest = (cwd / "models" / "latest").read_text().strip()
-    run = cwd / "models" / latest
-    assert latest.startswith("cnn_lstm_small-")
-    for name in ("model.keras", "model.h5", "labels.json", "config.yaml", "training_history.csv",
-                 "report/metrics.json", "report/report.md", "report/confusion_matrix.png",
-                 "report/confusion_matrix_normalized.png", "report/roc_curves.png",
-                 "report/training_curves.png"):
-        assert (run / name).is_file(), name
-    assert any((run / "logs").rglob("*")), "TensorBoard logs missing"
-    labels = json.loads((run / "labels.json").read_text())
+def test_run_folder_has_every_artefact(trained, monkeypatch):
+    run, proc = trained
+    monkeypatch.setenv(runs.MODELS_ENV, str(run.path.parent))
+    assert runs.resolve_model_path() == run.model_keras  # where inference looks by default
+    assert run.path.name.startswith("cnn_lstm_small-")
+    figures = [run.report.path / f"{name}.png" for name in (
+        "confusion_matrix", "confusion_matrix_normalized", "roc_curves", "training_curves")]
+    for path in [*run.model_files, run.labels, run.config, run.history_csv, run.selection,
+                 run.report.metrics, run.report.markdown, *figures]:
+        assert path.is_file(), path
+    assert any(run.logs.rglob("*")), "TensorBoard logs missing"
+    assert not run.backup.exists()  # removed once the run finished
+    labels = json.loads(run.labels.read_text())
     assert labels["classes"] == ["neutral", "calm", "happy", "sad", "angry", "fearful", "disgust", "surprised"]
-    config = yaml.safe_load((run / "config.yaml").read_text())
+    config = yaml.safe_load(run.config.read_text())
     splits = config["resolved"]["splits"]["holdout"]
     assert not set(splits["train"]) & set(splits["test"]) and not set(splits["val"]) & set(splits["test"])
     assert config["resolved"]["data_roots"]["demo"]
-    with open(run / "training_history.csv") as fh:
+    with open(run.history_csv) as fh:
         rows = list(csv.DictReader(fh))
     assert len(rows) == 2 and {"loss", "val_loss", "accuracy", "val_accuracy"} <= set(rows[0])
-    metrics = json.loads((run / "report" / "metrics.json").read_text())
+    metrics = json.loads(run.report.metrics.read_text())
     assert {"accuracy", "ua", "macro_f1", "per_class", "roc_auc", "protocol"} <= set(metrics)
     assert metrics["protocol"]["speaker_independent"] is True
     assert "UA" in proc.stdout and "DEMO" in proc.stdout.upper()
@@ -82,25 +90,23 @@ def test_saved_models_reload_and_predict_like_each_other(trained):
     from ser_tf.models.registry import list_archs
 
     list_archs()  # registers every family's layers
-    cwd, _ = trained
-    run = cwd / "models" / (cwd / "models" / "latest").read_text().strip()
+    run, _ = trained
     x = np.random.default_rng(0).uniform(-0.3, 0.3, size=(2, 16000)).astype("float32")
-    a = keras.saving.load_model(run / "model.keras").predict(x, verbose=0)
-    b = keras.saving.load_model(run / "model.h5").predict(x, verbose=0)
+    a, b = (keras.saving.load_model(path).predict(x, verbose=0) for path in run.model_files)
     np.testing.assert_allclose(a, b, atol=1e-6)
     np.testing.assert_allclose(a.sum(axis=1), 1.0, atol=1e-5)
 
 
 def test_same_seed_gives_same_metrics(trained, demo_root, tmp_path):
-    cwd, _ = trained
-    first = json.loads((cwd / "models" / (cwd / "models" / "latest").read_text().strip() / "report" / "metrics.json").read_text())
+    run, _ = trained
+    first = json.loads(run.report.metrics.read_text())
     proc = _train(
         ["--arch", "cnn_lstm_small", "--data", f"demo={demo_root}", "--epochs", "2", "--batch-size", "8",
          "--seed", "7", "--out", str(tmp_path / "again"), *TINY],
         cwd=tmp_path,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
-    second = json.loads((tmp_path / "again" / "report" / "metrics.json").read_text())
+    second = json.loads(runs.RunFolder(tmp_path / "again").report.metrics.read_text())
     assert second["accuracy"] == first["accuracy"] and second["ua"] == first["ua"]
     assert second["confusion_matrix"] == first["confusion_matrix"]
 
@@ -128,25 +134,32 @@ def test_label_set_the_data_cannot_fill(demo_root, tmp_path):
 
 
 def test_kfold_reports_mean_and_std_and_resume_keeps_finished_folds(demo_root, tmp_path):
-    run = tmp_path / "cv"
+    run = runs.RunFolder(tmp_path / "cv")
     args = ["--arch", "cnn_lstm_small", "--data", f"demo={demo_root}", "--split", "kfold", "--epochs", "1",
-            "--batch-size", "8", "--set", "data.n_folds=2", "--out", str(run), *TINY]
+            "--batch-size", "8", "--set", "data.n_folds=2", "--out", str(run.path), *TINY]
     proc = _train(args, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    for fold in ("fold-1", "fold-2"):
-        assert (run / fold / "model.keras").is_file() and (run / fold / "report" / "metrics.json").is_file()
-        assert (run / fold / "labels.json").is_file()  # a fold model is usable on its own
-    cv = json.loads((run / "report" / "metrics.json").read_text())
+    folds = [run.fold(1), run.fold(2)]
+    assert run.folds() == folds
+    for fold in folds:
+        assert fold.model_keras.is_file() and fold.report.metrics.is_file()
+        assert fold.labels.is_file()  # a fold model is usable on its own
+        assert runs.resolve_model_path(fold.path) == fold.model_keras
+    cv = json.loads(run.report.metrics.read_text())
     assert {"ua", "ua_std", "accuracy", "accuracy_std", "macro_f1"} <= set(cv)
-    assert (run / "model.keras").is_file() and json.loads((run / "export.json").read_text())["fold"] in ("fold-1", "fold-2")
-    tested = [set(json.loads((run / f / "report" / "metrics.json").read_text())["per_speaker"]) for f in ("fold-1", "fold-2")]
+    assert [row["fold"] for row in cv["per_fold"]] == [1, 2]
+    assert sorted(p.name for p in run.report.path.glob("training_curves_fold*")) == [
+        "training_curves_fold1.png", "training_curves_fold2.png"]  # numbered like fold-1, fold-2
+    exported = json.loads(run.export.read_text())["fold"]
+    assert run.model_keras.is_file() and exported in [f.path.name for f in folds]
+    tested = [set(json.loads(f.report.metrics.read_text())["per_speaker"]) for f in folds]
     assert not tested[0] & tested[1] and len(tested[0] | tested[1]) == 6  # every speaker tested once
 
     # An interrupted run: fold-2 never finished. --resume keeps fold-1 and redoes fold-2 only.
-    kept = (run / "fold-1" / "model.keras").stat().st_mtime_ns
-    (run / "fold-2" / "report" / "metrics.json").unlink()
-    proc = _train(["--resume", str(run)], cwd=tmp_path)
+    kept = folds[0].model_keras.stat().st_mtime_ns
+    folds[1].report.metrics.unlink()
+    proc = _train(["--resume", str(run.path)], cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "[fold-1] finished earlier; kept" in proc.stdout
-    assert (run / "fold-1" / "model.keras").stat().st_mtime_ns == kept
-    assert (run / "fold-2" / "report" / "metrics.json").is_file()
+    assert folds[0].model_keras.stat().st_mtime_ns == kept
+    assert folds[1].report.metrics.is_file()
