@@ -64,7 +64,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
                                      formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument("--data", default=str(DEFAULT_DATA), help="RAVDESS folder (Actor_XX/*.wav)")
-    parser.add_argument("--config", default=str(ROOT / "configs" / "base.yaml"))
+    parser.add_argument("--config", default=None, help="recipe YAML (default: the default config)")
     parser.add_argument("--limit", type=int, default=0, help="use only the first N files (0: all)")
     parser.add_argument("--batch-size", type=int, default=32)
     args = parser.parse_args(argv)

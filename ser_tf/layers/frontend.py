@@ -1,4 +1,4 @@
-"""Build the front-end and SpecAugment layers from a resolved config (``configs/base.yaml``).
+"""Build the front-end and SpecAugment layers from a resolved config (``ser_tf.settings``).
 
 Every model family calls these, so a recipe's ``features:`` and ``augment.specaugment:``
 sections mean the same thing whatever the architecture.
