@@ -27,6 +27,7 @@ from typing import Dict, List, Mapping, Optional
 
 import numpy as np
 
+from ser_tf.constants import SAMPLE_RATE, samples_for
 from ser_tf.errors import ModelError
 from ser_tf.models.hubert.hf_checkpoint import (  # noqa: F401 - re-exported for convenience
     SUPPORTED_MODEL_TYPES,
@@ -314,7 +315,7 @@ def compare_with_reference(folder, *, backbone=None, seconds: float = 2.0, batch
     backbone = backbone if backbone is not None else load_hf_checkpoint(folder)
     reference = transformers.AutoModel.from_pretrained(str(folder), attn_implementation="eager").eval()
     rng = np.random.default_rng(seed)
-    waveform = (0.1 * rng.standard_normal((batch, int(seconds * 16000)))).astype(np.float32)
+    waveform = (0.1 * rng.standard_normal((batch, samples_for(seconds, sample_rate=SAMPLE_RATE)))).astype(np.float32)
     half = waveform.shape[1] // 2
     mask = np.ones(waveform.shape, dtype=np.int32)
     mask[-1, half:] = 0
@@ -329,7 +330,7 @@ def compare_with_reference(folder, *, backbone=None, seconds: float = 2.0, batch
         extractor = transformers.AutoFeatureExtractor.from_pretrained(str(folder))
         ours = backbone.get_layer("waveform_normalization")(waveform, mask).numpy()
         clips = [clip if i < batch - 1 else clip[:half] for i, clip in enumerate(waveform)]
-        theirs = extractor(clips, sampling_rate=16000, padding=True, return_tensors="np",
+        theirs = extractor(clips, sampling_rate=SAMPLE_RATE, padding=True, return_tensors="np",
                            return_attention_mask=True).input_values
         result["preprocessing"] = float(np.max(np.abs(ours - theirs)))
         inputs = theirs.astype(np.float32)
