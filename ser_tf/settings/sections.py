@@ -78,46 +78,43 @@ class FeaturesConfig(Section):
     delta_width: int = C.DELTA_WIDTH  # mfcc only, frames
 
 
-# Augmentation, training split only. Each waveform transform is applied with probability p.
 @section
-class NoiseAugment(Section):
-    key: ClassVar[str] = "augment.noise"
+class WaveformAugment(Section):
+    """A waveform transform of the training split: on or off, applied with probability ``p``."""
+
     enabled: bool = False
     p: float = 0.5
+
+
+@section
+class NoiseAugment(WaveformAugment):
+    key: ClassVar[str] = "augment.noise"
     stddev: float = 0.005  # waveform units (full scale 1.0)
 
 
 @section
-class ShiftAugment(Section):
+class ShiftAugment(WaveformAugment):
     key: ClassVar[str] = "augment.shift"
-    enabled: bool = False
-    p: float = 0.5
     max_seconds: float = 0.1
 
 
 @section
-class PitchAugment(Section):
+class PitchAugment(WaveformAugment):
     key: ClassVar[str] = "augment.pitch"
-    enabled: bool = False
-    p: float = 0.5
     max_semitones: float = 2.0
 
 
 @section
-class StretchAugment(Section):
+class StretchAugment(WaveformAugment):
     key: ClassVar[str] = "augment.stretch"
-    enabled: bool = False
-    p: float = 0.5
     min_rate: float = 0.9
     max_rate: float = 1.1
 
 
 @section
-class BandpassAugment(Section):
+class BandpassAugment(WaveformAugment):
     key: ClassVar[str] = "augment.bandpass"
-    enabled: bool = False
-    p: float = 0.5
-    low_hz: Tuple[float, float] = (50.0, 300.0)  # the low cutoff is drawn in this range
+    low_hz: Tuple[float, float] = (50.0, 300.0)  # the low cutoff is drawn in this range (Hz)
     high_hz: Tuple[float, float] = (3400.0, 7600.0)  # and the high cutoff in this one
 
 
