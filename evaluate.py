@@ -8,8 +8,10 @@ from pathlib import Path
 
 
 def main(argv=None) -> int:
+    from ser_tf.utils.cli import HelpFormatter
+
     parser = argparse.ArgumentParser(
-        prog="evaluate.py", formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        prog="evaluate.py", formatter_class=HelpFormatter,
         description="Score a model on a corpus (cross-corpus too: only the classes both share count).",
     )
     parser.add_argument("--model", default=None, help="run folder, .keras or .h5 file (default: models/latest)")
@@ -19,7 +21,15 @@ def main(argv=None) -> int:
     parser.add_argument("--split", choices=("speaker", "random"), default=None,
                         help="score only the test part of the run's own hold-out split (rebuilt with its seed); "
                         "default: every clip")
+    parser.add_argument("--speaker-pattern", default=None, metavar="REGEX",
+                        help="folder corpus: regex with a named group 'speaker' searched in each file name "
+                        "(default: the run's own data.scan_options)")
     args = parser.parse_args(argv)
+    scan_options = None
+    if args.speaker_pattern is not None:
+        if not any(spec.strip().lower().startswith("folder=") for spec in args.data):
+            parser.error("--speaker-pattern applies to a folder=PATH corpus, and none is given")
+        scan_options = {"folder": {"speaker_pattern": args.speaker_pattern}}
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     from ser_tf.errors import SerError
     from ser_tf.runs import ReportFolder
@@ -28,7 +38,8 @@ def main(argv=None) -> int:
 
     labels = [n.strip() for n in args.labels.split(",")] if args.labels else None
     try:
-        result = evaluate_model(args.model, data_specs=args.data, out_dir=args.out, labels=labels, split=args.split)
+        result = evaluate_model(args.model, data_specs=args.data, out_dir=args.out, labels=labels,
+                                split=args.split, scan_options=scan_options)
     except SerError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

@@ -64,7 +64,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
                                      formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument("--data", default=str(DEFAULT_DATA), help="RAVDESS folder (Actor_XX/*.wav)")
-    parser.add_argument("--config", default=str(ROOT / "configs" / "base.yaml"))
+    parser.add_argument("--config", default=None, help="recipe YAML (default: the default config)")
     parser.add_argument("--limit", type=int, default=0, help="use only the first N files (0: all)")
     parser.add_argument("--batch-size", type=int, default=32)
     args = parser.parse_args(argv)
@@ -80,11 +80,12 @@ def main(argv=None) -> int:
     labels = [int(Path(p).name.split("-")[2]) - 1 for p in paths]
 
     import tensorflow as tf
-    import yaml
 
+    from ser_tf.config import load_config
     from ser_tf.data.pipeline import make_dataset
+    from ser_tf.settings import SerConfig, resolve
 
-    config = yaml.safe_load(Path(args.config).read_text())
+    config = resolve(load_config(args.config)) if args.config else SerConfig()
     for path in paths:  # equal footing: every contender finds the files in the page cache
         Path(path).read_bytes()
 
@@ -96,16 +97,16 @@ def main(argv=None) -> int:
         ("make_dataset, eval + tf.signal log-mel", False, True),
     ]
     for name, training, mel in variants:
-        ds = make_dataset(paths, labels, config=config, training=training,
-                          batch_size=args.batch_size, cache="memory")
+        ds = make_dataset(paths, labels, audio=config.audio, augment=config.augment,
+                          training=training, batch_size=args.batch_size, seed=config.seed,
+                          cache="memory")
         if mel:
             ds = ds.map(lambda w, y: (log_mel(w), y), num_parallel_calls=tf.data.AUTOTUNE)
         cold = epoch_seconds(ds)
         warm = epoch_seconds(ds)
         rows.append((name, cold, warm))
 
-    enabled = [k for k, v in (config.get("augment") or {}).items()
-               if isinstance(v, dict) and v.get("enabled") and k != "specaugment"]
+    enabled = [k for k, v in config.augment.items() if v.enabled and k != "specaugment"]
     print(f"\n{len(paths)} files from {data}, batch {args.batch_size}, {os.cpu_count()} CPUs, "
           f"augmentation on: {', '.join(enabled) or 'none'}\n")
     print("| pipeline | cold epoch (s) | files/s | x librosa "

@@ -32,21 +32,21 @@ def main(argv=None) -> int:
     from ser_tf.config import load_config
     from ser_tf.data.manifest import load_data
     from ser_tf.data.pipeline import make_dataset
-    from ser_tf.data.splits import make_splits
+    from ser_tf.data.splits import splits_from_config
+    from ser_tf.settings import from_run_config
     from ser_tf.evaluation.metrics import aggregate_folds, compute_metrics
     from ser_tf.inference.loading import load_keras_model
     from ser_tf.runs import RunFolder
 
     folders = [RunFolder(run) for run in args.runs]
-    configs = [load_config(run.config) for run in folders]
-    recorded = [c["resolved"]["splits"] for c in configs]
+    raws = [load_config(run.config) for run in folders]
+    recorded = [c["resolved"]["splits"] for c in raws]
     if any(r != recorded[0] for r in recorded[1:]):
         parser.error("the runs were not made on the same folds (their recorded speakers differ)")
+    configs = [from_run_config(raw) for raw in raws]
     config = configs[0]
-    bundle = load_data(args.data, labels=config["data"]["labels"])
-    splits = make_splits(bundle.records, method=config["data"]["split"], seed=int(config["seed"]),
-                         val_fraction=float(config["data"]["val_fraction"]),
-                         n_folds=int(config["data"]["n_folds"]))
+    bundle = load_data(args.data, labels=config.data.labels)
+    splits = splits_from_config(bundle.records, data=config.data, seed=config.seed)
     fold_metrics = []
     for split in splits:
         if sorted({r.speaker for r in split.test}) != recorded[0][split.name]["test"]:
@@ -54,7 +54,9 @@ def main(argv=None) -> int:
         labels = np.asarray([bundle.label_set.index_of(r.emotion) for r in split.test], np.int32)
         probs = []
         for run, run_config in zip(folders, configs):
-            dataset = make_dataset(split.test, labels, config=run_config, training=False)
+            dataset = make_dataset(split.test, labels, audio=run_config.audio,
+                                   training=False, batch_size=run_config.train.batch_size,
+                                   seed=run_config.seed, cache=run_config.data.cache)
             probs.append(load_keras_model(run.fold(split.name).model_keras).predict(dataset, verbose=0))
         fold_metrics.append(compute_metrics(labels, np.mean(probs, axis=0),
                                             class_names=list(bundle.label_set.classes)))

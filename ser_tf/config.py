@@ -1,7 +1,9 @@
 """YAML recipes with inheritance and command-line overrides.
 
-A recipe is a YAML file in ``configs/``. ``base: other.yaml`` (relative to the recipe) names the
-file it inherits from; the recipe's keys are deep-merged over it. ``--set a.b=value`` overrides are
+A recipe is a YAML file in ``configs/`` naming what it changes from the defaults, which live in
+``ser_tf.settings`` (that module also turns the merged result into the typed config).
+``base: other.yaml`` (relative to the recipe) names the file it inherits from; the recipe's keys
+are deep-merged over it. ``--set a.b=value`` overrides are
 applied last: the value is parsed as YAML (``1e-3`` is a float, ``[1, 2]`` a list, ``true`` a
 bool), and the key must already exist in the merged config, so a typo is an error rather than a
 silently ignored setting.

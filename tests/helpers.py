@@ -131,14 +131,16 @@ def run_model_saving_test(model: keras.Model, inputs, tmp_path, *, atol: float =
 
 
 def tiny_config(overrides: Optional[Mapping[str, Any]] = None) -> dict:
-    """``configs/base.yaml`` shrunk for fast model tests, deep-merged with ``overrides``.
+    """The default config (``ser_tf.settings``) as a dict, shrunk for fast model tests and
+    deep-merged with ``overrides``.
 
     0.5 s clips (8,000 samples, 51 frames) and 16 mel bands; SpecAugment off unless overridden.
     """
-    from ser_tf.config import CONFIG_DIR, deep_merge, load_config
+    from ser_tf.config import deep_merge
+    from ser_tf.settings import SerConfig
 
     config = deep_merge(
-        load_config(CONFIG_DIR / "base.yaml"),
+        SerConfig().to_dict(),
         {"audio": {"duration": 0.5}, "features": {"n_mels": 16}},
     )
     return deep_merge(config, overrides or {})

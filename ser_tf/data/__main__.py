@@ -26,6 +26,10 @@ from ser_tf.data.manifest import load_data
 from ser_tf.data.splits import METHODS, make_splits
 from ser_tf.data.summary import summarize, summary_dict
 from ser_tf.errors import DataError, ParameterError
+from ser_tf.settings import DataConfig, SerConfig
+
+# The defaults of a training run (ser_tf.settings), so that this answers for what train.py does.
+_DATA = DataConfig()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -41,24 +45,24 @@ def build_parser() -> argparse.ArgumentParser:
         "None given: the built-in demo corpus",
     )
     parser.add_argument(
-        "--labels", default="auto",
+        "--labels", default=_DATA.labels,
         help=f"label set: {', '.join(LABEL_SETS)}, auto (emotions present) or a comma-separated "
         "list of emotions",
     )
     parser.add_argument(
-        "--split", choices=(*METHODS, "none"), default="speaker",
+        "--split", choices=(*METHODS, "none"), default=_DATA.split,
         help="split protocol; random mixes speakers (optimistic), none skips splitting",
     )
-    parser.add_argument("--seed", type=int, default=42, help="seed of the split draw")
+    parser.add_argument("--seed", type=int, default=SerConfig.seed, help="seed of the split draw")
     parser.add_argument(
-        "--val-fraction", type=float, default=0.15,
+        "--val-fraction", type=float, default=_DATA.val_fraction,
         help="share of speakers (clips for random) held out for validation",
     )
     parser.add_argument(
-        "--test-fraction", type=float, default=0.2,
+        "--test-fraction", type=float, default=_DATA.test_fraction,
         help="share of speakers (clips for random) held out for testing; speaker and random only",
     )
-    parser.add_argument("--n-folds", type=int, default=6, help="folds of --split kfold")
+    parser.add_argument("--n-folds", type=int, default=_DATA.n_folds, help="folds of --split kfold")
     parser.add_argument(
         "--speaker-pattern", default=None, metavar="REGEX",
         help="folder corpus: regex with a named group 'speaker' searched in each file name",

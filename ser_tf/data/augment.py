@@ -24,6 +24,9 @@ import tensorflow as tf
 from ser_tf.constants import SAMPLE_RATE
 from ser_tf.data.cropping import fix_length
 from ser_tf.errors import ConfigError, ParameterError
+from ser_tf.settings.sections import (
+    BandpassAugment, NoiseAugment, PitchAugment, ShiftAugment, StretchAugment,
+)
 
 __all__ = [
     "add_noise",
@@ -34,8 +37,6 @@ __all__ = [
     "validate_augment_config",
     "augment_waveform",
 ]
-
-DEFAULT_P = 0.5
 
 # Nothing here branches on tensors in Python (tf.cond is explicit), so AutoGraph has nothing to
 # convert; skipping its source transformation saves seconds of tracing per tf.data pipeline.
@@ -51,13 +52,14 @@ PV_HOP = 128
 # pitch-shifted or filtered away).
 TRANSFORMS = ("stretch", "pitch", "bandpass", "shift", "noise")
 
-# Defaults matching configs/base.yaml, used when a key is missing from a section.
-_DEFAULTS = {
-    "noise": {"stddev": 0.005},
-    "shift": {"max_seconds": 0.1},
-    "pitch": {"max_semitones": 2.0},
-    "stretch": {"min_rate": 0.9, "max_rate": 1.1},
-    "bandpass": {"low_hz": [50.0, 300.0], "high_hz": [3400.0, 7600.0]},
+# The typed section of each transform: it fills a missing key with its default and refuses an
+# unknown key or a value of the wrong type (ser_tf.settings owns the defaults).
+_SECTIONS = {
+    "noise": NoiseAugment,
+    "shift": ShiftAugment,
+    "pitch": PitchAugment,
+    "stretch": StretchAugment,
+    "bandpass": BandpassAugment,
 }
 
 
@@ -202,10 +204,15 @@ def _range(section: str, key: str, value, *, nyquist: float) -> tuple:
 
 
 def validate_augment_config(augment_config: Mapping, *, sample_rate: int = SAMPLE_RATE) -> dict:
-    """Check ``config["augment"]`` and return the enabled waveform transforms with their settings.
+    """Check the ``augment`` section and return the enabled waveform transforms with their settings.
+
+    Args:
+        augment_config: an ``ser_tf.settings.AugmentConfig``, or a mapping of some of its
+            sections (a section given as a mapping takes the defaults of the keys it lacks).
+        sample_rate: Hz; the band-pass cutoffs must stay below its Nyquist frequency.
 
     Sections absent or with ``enabled: false`` are left out; ``specaugment`` (a model layer) and
-    unknown sections are ignored here. Every section accepts ``p`` (probability, default 0.5).
+    unknown sections are ignored here. Every section has ``p`` (probability, default 0.5).
 
     Returns:
         ``{name: {"enabled": True, "p": float, ...parameters}}`` for each enabled transform, in
@@ -221,8 +228,8 @@ def validate_augment_config(augment_config: Mapping, *, sample_rate: int = SAMPL
             raise ConfigError(f"augment.{name} must be a mapping, got {section!r}")
         if not section.get("enabled", False):
             continue
-        merged = {**_DEFAULTS[name], **section}
-        p = _number(name, "p", merged.get("p", DEFAULT_P))
+        merged = _SECTIONS[name].from_mapping(section)
+        p = _number(name, "p", merged["p"])
         if p > 1:
             raise ConfigError(f"augment.{name}.p must be a probability in [0, 1], got {p!r}")
         params = {"enabled": True, "p": p}  # a valid config section again: validation is idempotent

@@ -30,17 +30,18 @@ import json
 import logging
 import os
 from pathlib import Path
-from typing import Mapping, Optional, Sequence
+from typing import Optional, Sequence
 
 import numpy as np
 import tensorflow as tf
 
-from ser_tf.constants import DURATION, SAMPLE_RATE, samples_for
+from ser_tf.constants import SAMPLE_RATE, samples_for
 from ser_tf.data.audio_io import AudioInfo, load_audio, probe_audio
 from ser_tf.data.augment import augment_waveform, validate_augment_config
 from ser_tf.data.cropping import CROP_MODES, fix_length
 from ser_tf.data.records import Record
 from ser_tf.errors import AudioError, ConfigError, DataError, ParameterError
+from ser_tf.settings.sections import AudioConfig, AugmentConfig
 
 __all__ = ["make_dataset", "decode_file", "is_fast_wav"]
 
@@ -130,12 +131,13 @@ def make_dataset(
     paths: Sequence,
     labels: Sequence[int],
     *,
-    config: Mapping,
+    audio: AudioConfig,
     training: bool,
-    batch_size: Optional[int] = None,
-    seed: int = 42,
+    batch_size: int,
+    seed: int,
+    cache: str,
+    augment: Optional[AugmentConfig] = None,
     shuffle: Optional[bool] = None,
-    cache: Optional[str] = None,
 ) -> tf.data.Dataset:
     """Build the ``(waveform, label)`` dataset of a split.
 
@@ -144,17 +146,17 @@ def make_dataset(
             path-likes or ``Record``s; a record's ``header`` (set by ``load_data``) is used
             instead of reading the file's header again.
         labels: class index of each file (integers >= 0), same length as ``paths``.
-        config: the resolved config; reads ``audio.sample_rate``, ``audio.duration``,
-            ``audio.train_crop``, ``augment`` (training only), ``train.batch_size`` and
-            ``data.cache`` (defaults from ``ser_tf.constants`` where a key is missing).
+        audio: the config's ``audio`` section: ``sample_rate`` (Hz), ``duration`` (s) and
+            ``train_crop``. A plain mapping is read as an ``AudioConfig`` (missing keys: defaults).
         training: training split: shuffled, random crop (``audio.train_crop``), augmented.
             Otherwise never shuffled nor augmented, centre crop / symmetric padding.
-        batch_size: examples per batch (default ``config["train"]["batch_size"]``).
-        seed: seeds the shuffle, the crops and the augmentation.
+        batch_size: examples per batch (> 0), usually ``train.batch_size``.
+        seed: seeds the shuffle, the crops and the augmentation (the config's ``seed``).
+        cache: ``data.cache``: ``"memory"``, ``"none"``, or a file path prefix for tf.data's file
+            cache (the file is ``<prefix>.<digest of the file list>``; it is complete once a first
+            epoch has run to the end).
+        augment: the ``augment`` section, applied to the training split only; None: none.
         shuffle: default ``training``; ``True`` with ``training=False`` is an error.
-        cache: ``"memory"`` (default, ``config["data"]["cache"]``), ``"none"``, or a file path
-            prefix for tf.data's file cache (the file is ``<prefix>.<digest of the file list>``;
-            it is complete once a first epoch has run to the end).
 
     Returns:
         A dataset of ``(waveform, label)``: float32 ``(batch, n_samples)`` with
@@ -180,21 +182,20 @@ def make_dataset(
             "evaluation datasets are never shuffled: shuffle=True needs training=True"
         )
 
-    audio = config.get("audio") or {}
-    sample_rate = int(audio.get("sample_rate", SAMPLE_RATE))
-    n_samples = samples_for(float(audio.get("duration", DURATION)), sample_rate=sample_rate)
+    audio = AudioConfig.from_mapping(audio)
+    sample_rate = audio.sample_rate
+    n_samples = samples_for(audio.duration, sample_rate=sample_rate)
     if n_samples <= 0:
-        raise ConfigError(f"audio.duration must be > 0 seconds, got {audio.get('duration')!r}")
-    train_crop = audio.get("train_crop", "random")
+        raise ConfigError(f"audio.duration must be > 0 seconds, got {audio.duration!r}")
+    train_crop = audio.train_crop
     if train_crop not in CROP_MODES:
         raise ConfigError(f"audio.train_crop must be one of {CROP_MODES}, got {train_crop!r}")
-    batch_size = int(batch_size or (config.get("train") or {}).get("batch_size", 32))
-    if batch_size <= 0:
+    if int(batch_size) <= 0:
         raise ParameterError(f"batch_size must be > 0, got {batch_size!r}")
-    cache = str(cache if cache is not None else (config.get("data") or {}).get("cache", "memory"))
-    augment = {}  # evaluation is never augmented, whatever config["augment"] says
-    if training:
-        augment = validate_augment_config(config.get("augment") or {}, sample_rate=sample_rate)
+    batch_size, cache = int(batch_size), str(cache)
+    enabled = {}  # evaluation is never augmented, whatever the augment section says
+    if training and augment:
+        enabled = validate_augment_config(augment, sample_rate=sample_rate)
 
     paths, labels, fast = _probe_all(paths, headers, labels, sample_rate)
     all_fast, none_fast = bool(fast.all()), not fast.any()
@@ -233,8 +234,8 @@ def make_dataset(
             crop_seed, augment_seed = tf.unstack(
                 tf.random.experimental.stateless_split(tf.stack([base, draw]), num=2))
             wave = fix_length(wave, n_samples, mode=train_crop, seed=crop_seed)
-            if augment:
-                wave = augment_waveform(wave, augment_config=augment, seed=augment_seed,
+            if enabled:
+                wave = augment_waveform(wave, augment_config=enabled, seed=augment_seed,
                                         sample_rate=sample_rate)
             return wave, label
     else:

@@ -27,7 +27,7 @@ import itertools
 import math
 import os
 from collections import Counter, defaultdict
-from typing import Dict, List, Optional, Sequence
+from typing import TYPE_CHECKING, Dict, List, Optional, Sequence
 
 import numpy as np
 
@@ -39,8 +39,11 @@ from ser_tf.data.speaker_selection import (
     _pick,
     _Speakers,
 )
-from ser_tf.errors import DataError, ParameterError
+from ser_tf.errors import ConfigError, DataError, ParameterError
 from ser_tf.runs import fold_name  # a fold split and its run folder share the name
+
+if TYPE_CHECKING:
+    from ser_tf.settings import DataConfig
 
 METHODS = ("speaker", "kfold", "loso", "random")
 PARTS = ("train", "val", "test")
@@ -390,6 +393,31 @@ def make_splits(
             )
         ]
     raise ParameterError(f"unknown split method {method!r}; expected one of {list(METHODS)}")
+
+
+def splits_from_config(records: Sequence[Record], *, data: "DataConfig", seed: int) -> List[Split]:
+    """The splits of a run, rebuilt from its config: the one place that reads a config for them.
+
+    Args:
+        records: the run's records (same corpora and label set give the same splits).
+        data: the config's ``data`` section: ``split``, ``val_fraction``, ``test_fraction``,
+            ``n_folds`` and ``only_folds`` (1-based fold numbers; None or empty = every fold).
+        seed: the config's ``seed``.
+
+    Raises:
+        ConfigError: ``data.only_folds`` names a fold that does not exist.
+        ParameterError, DataError: see :func:`make_splits`.
+    """
+    splits = make_splits(
+        records, method=data.split, seed=seed, val_fraction=data.val_fraction,
+        test_fraction=data.test_fraction, n_folds=data.n_folds,
+    )
+    if not data.only_folds:
+        return splits
+    bad = [n for n in data.only_folds if not 1 <= n <= len(splits)]
+    if bad:
+        raise ConfigError(f"data.only_folds {bad} out of range: there are folds 1..{len(splits)}")
+    return [splits[n - 1] for n in data.only_folds]
 
 
 # --------------------------------------------------------------------------------------------

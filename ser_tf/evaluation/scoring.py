@@ -7,8 +7,9 @@ the model and the data do not share are left out, and the report says which.
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import Mapping, Optional, Sequence
 
 import numpy as np
 
@@ -24,6 +25,7 @@ def evaluate_model(
     labels: Optional[Sequence[str]] = None,
     split: Optional[str] = None,
     batch_size: int = 32,
+    scan_options: Optional[Mapping[str, Mapping]] = None,
 ) -> dict:
     """Score ``model`` (a run folder, ``.keras``/``.h5`` file, or ``None`` for the latest run).
 
@@ -34,36 +36,46 @@ def evaluate_model(
         split: ``None`` to score every clip; or the hold-out split the run was trained with
             (``speaker`` or ``random``), whose test part is rebuilt with the run's seed, fractions
             and label set, checked against the speakers the run recorded, and scored.
+        scan_options: per-corpus scanner options, e.g. ``{"folder": {"speaker_pattern": RE}}``;
+            default: the run's own ``data.scan_options`` for the corpora in ``data_specs``.
 
     Returns:
         The metrics dict written to ``out_dir/metrics.json``.
     """
     from ser_tf import runs
-    from ser_tf.config import load_config, recipe_path
+    from ser_tf.config import load_config
     from ser_tf.data import manifest
     from ser_tf.data.pipeline import make_dataset
     from ser_tf.inference import loading
+    from ser_tf.settings import SerConfig, from_run_config
 
     path = runs.resolve_model_path(model)
     info = loading.describe_model(path)
     net = loading.load_keras_model(path)
     classes = loading.resolve_classes(info, int(net.outputs[0].shape[-1]), labels=labels)
     run_config = runs.RunFolder(info.run_dir).config if info.run_dir else None
-    config = load_config(run_config if run_config and run_config.is_file() else recipe_path("base"))
+    raw = load_config(run_config) if run_config and run_config.is_file() else {}
+    config = from_run_config(raw) if raw else SerConfig()
+    audio = config.audio
     if info.duration:
-        config["audio"]["duration"] = info.duration
+        audio = dataclasses.replace(audio, duration=info.duration)
     # Rebuilding the run's split needs the run's label set: the split is stratified on emotion.
-    bundle = manifest.load_data(list(data_specs), labels=config["data"]["labels"] if split else "auto")
+    if scan_options is None:  # the run's own, for the corpora scored here
+        named = {manifest.parse_data_spec(s)[0] for s in data_specs}
+        scan_options = {k: v for k, v in config.data.scan_options.items() if k in named}
+    bundle = manifest.load_data(list(data_specs), labels=config.data.labels if split else "auto",
+                                scan_options=scan_options)
     records, method = bundle.records, "all clips (no split)"
     if split:
-        records = _run_test_records(records, config, split=split)
-        method = f"test speakers of the run's {split} split (seed {config['seed']})"
+        recorded = (raw.get("resolved") or {}).get("splits") or {}
+        records = _run_test_records(records, config, split=split, recorded=recorded)
+        method = f"test speakers of the run's {split} split (seed {config.seed})"
     shared, _, _ = cross_corpus.shared_classes(classes, bundle.classes)
     keep = cross_corpus.shared_mask([r.emotion for r in records], shared)
     records = [r for r, k in zip(records, keep) if k]
     dataset = make_dataset(
-        records, np.zeros(len(records), np.int32), config=config, training=False,
-        batch_size=batch_size,
+        records, np.zeros(len(records), np.int32), audio=audio, training=False,
+        batch_size=batch_size, seed=config.seed, cache=config.data.cache,
     )
     y_prob = net.predict(dataset, verbose=0)
     y_true, y_prob = cross_corpus.restrict_to_shared([r.emotion for r in records], y_prob, classes, shared)
@@ -86,8 +98,10 @@ def evaluate_model(
     return result
 
 
-def _run_test_records(records, config, *, split: str):
+def _run_test_records(records, config, *, split: str, recorded: Mapping):
     """The records of the run's own test speakers, rebuilt with its seed and fractions.
+
+    ``recorded`` is the run's record of its splits (``resolved.splits`` of its ``config.yaml``).
 
     Only a hold-out split can be rebuilt this way: a k-fold run has one model per fold, and its
     exported model has trained on every other fold's test speakers. The rebuilt test speakers
@@ -95,19 +109,15 @@ def _run_test_records(records, config, *, split: str):
     """
     from ser_tf.data import splits as splits_lib
 
-    trained = config["data"]["split"]
+    trained = config.data.split
     if split not in ("speaker", "random") or split != trained:
         raise ParameterError(
             f"--split {split!r}: only the split the run was trained with ({trained!r}) can be "
             "rebuilt, and only for a hold-out run (speaker or random); a k-fold run's report/ "
             "already scores each fold's model on that fold's test speakers"
         )
-    data_cfg = config["data"]
-    (part,) = splits_lib.make_splits(
-        records, method=split, seed=int(config["seed"]), val_fraction=float(data_cfg["val_fraction"]),
-        test_fraction=float(data_cfg["test_fraction"]),
-    )
-    recorded = ((config.get("resolved") or {}).get("splits") or {}).get(part.name, {}).get("test")
+    (part,) = splits_lib.splits_from_config(records, data=config.data, seed=config.seed)
+    recorded = (recorded.get(part.name) or {}).get("test")
     rebuilt = sorted({r.speaker for r in part.test})
     if recorded is not None and split == "speaker" and sorted(recorded) != rebuilt:
         raise DataError(

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import List, Optional
 
 from ser_tf.errors import AudioError, DeviceError, ModelError, ParameterError
+from ser_tf.utils.cli import HelpFormatter
 
 EXIT_OK, EXIT_FAILED_INPUTS, EXIT_USAGE = 0, 1, 2
 PROG = "audio_test.py"
@@ -29,13 +30,8 @@ AUDIO_SUFFIXES = frozenset(
 DEFAULT_DIR_CSV = "predictions.csv"
 
 
-class _Formatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
-    """Show defaults, except the unset ones (``None``/``False``) whose help says what happens."""
-
-    def _get_help_string(self, action):
-        if action.default in (None, False):
-            return action.help
-        return super()._get_help_string(action)
+class _Formatter(HelpFormatter, argparse.RawDescriptionHelpFormatter):
+    """Show defaults, except the unset ones whose help says what happens; keep the epilog's lines."""
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -15,8 +15,8 @@ from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from ser_tf.constants import MIN_DURATION, SILENCE_PEAK, samples_for
 from ser_tf import runs
+from ser_tf.constants import MIN_DURATION, SAMPLE_RATE, SILENCE_PEAK, samples_for
 from ser_tf.data.cropping import fix_length_numpy
 from ser_tf.errors import AudioError, ParameterError
 from ser_tf.inference import loading
@@ -164,7 +164,7 @@ class Predictor:
                 path=path,
             )
 
-    def predict_waveform(self, x: np.ndarray, *, sample_rate: int = 16000, path=None,
+    def predict_waveform(self, x: np.ndarray, *, sample_rate: int = SAMPLE_RATE, path=None,
                          window: Optional[float] = None, hop: float = 1.0) -> Prediction:
         """Classify a waveform.
 
@@ -239,7 +239,7 @@ class Predictor:
         blocks = (b for _, b in iter_blocks(path, block_seconds=BLOCK_SECONDS, sample_rate=self.sample_rate))
         return self._predict_chunks(blocks, window=window, hop=hop, path=str(path))
 
-    def predict_long_waveform(self, x: np.ndarray, *, sample_rate: int = 16000, window=None,
+    def predict_long_waveform(self, x: np.ndarray, *, sample_rate: int = SAMPLE_RATE, window=None,
                               hop: float = 1.0, path=None) -> LongPrediction:
         """``predict_long`` for a waveform already in memory (e.g. a microphone recording)."""
         x = self._to_model_rate(x, sample_rate)

@@ -1,4 +1,4 @@
-"""Build the front-end and SpecAugment layers from a resolved config (``configs/base.yaml``).
+"""Build the front-end and SpecAugment layers from a resolved config (``ser_tf.settings``).
 
 Every model family calls these, so a recipe's ``features:`` and ``augment.specaugment:``
 sections mean the same thing whatever the architecture.
@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from typing import Mapping
 
-from ser_tf import constants as C
 from ser_tf.errors import ConfigError
 from ser_tf.layers.log_mel import LogMelSpectrogram
 from ser_tf.layers.mfcc import MFCC, MFCC_N_MELS
 from ser_tf.layers.spec_augment import SpecAugment
+from ser_tf.settings.sections import AudioConfig, FeaturesConfig, SpecAugmentConfig
 
 FEATURE_KINDS = ("logmel", "mfcc")
 
@@ -20,35 +20,37 @@ FEATURE_KINDS = ("logmel", "mfcc")
 def frontend_from_config(config: Mapping, *, name: str = "frontend"):
     """``LogMelSpectrogram`` or ``MFCC`` named ``name``, from ``config["features"]``/``["audio"]``.
 
-    Missing keys fall back to ``ser_tf.constants``. For ``kind: mfcc``, ``n_mels`` defaults to
-    128 (librosa's MFCC default) and ``deltas`` to True.
+    ``config`` is a ``ser_tf.settings.SerConfig`` or the same nested mapping; a section given as
+    a plain mapping takes the defaults of ``ser_tf.settings`` for the keys it lacks, except that
+    ``kind: mfcc`` without ``n_mels`` uses 128 bands (librosa's MFCC default).
 
     Raises:
         ConfigError: unknown ``features.kind`` or an invalid value (the message repeats it).
     """
-    features = dict(config.get("features") or {})
-    audio = config.get("audio") or {}
-    kind = features.get("kind", "logmel")
+    raw = config.get("features") or {}
+    features = FeaturesConfig.from_mapping(raw)
+    audio = AudioConfig.from_mapping(config.get("audio") or {})
+    kind = features.kind
     common = {
-        "sample_rate": int(audio.get("sample_rate", C.SAMPLE_RATE)),
-        "n_fft": int(features.get("n_fft", C.N_FFT)),
-        "win_length": int(features.get("win_length", C.WIN_LENGTH)),
-        "hop_length": int(features.get("hop_length", C.HOP_LENGTH)),
-        "fmin": float(features.get("fmin", C.FMIN)),
-        "fmax": float(features.get("fmax", C.FMAX)),
-        "top_db": features.get("top_db", C.TOP_DB),
-        "normalization": features.get("normalization", "minmax"),
+        "sample_rate": audio.sample_rate,
+        "n_fft": features.n_fft,
+        "win_length": features.win_length,
+        "hop_length": features.hop_length,
+        "fmin": features.fmin,
+        "fmax": features.fmax,
+        "top_db": features.top_db,
+        "normalization": features.normalization,
         "name": name,
     }
     try:
         if kind == "logmel":
-            return LogMelSpectrogram(n_mels=int(features.get("n_mels", C.N_MELS)), **common)
+            return LogMelSpectrogram(n_mels=features.n_mels, **common)
         if kind == "mfcc":
             return MFCC(
-                n_mels=int(features.get("n_mels", MFCC_N_MELS)),
-                n_mfcc=int(features.get("n_mfcc", C.N_MFCC)),
-                deltas=bool(features.get("deltas", True)),
-                delta_width=int(features.get("delta_width", C.DELTA_WIDTH)),
+                n_mels=features.n_mels if "n_mels" in raw else MFCC_N_MELS,
+                n_mfcc=features.n_mfcc,
+                deltas=features.deltas,
+                delta_width=features.delta_width,
                 **common,
             )
     except ValueError as err:  # ParameterError is a ValueError; say which config section
@@ -58,11 +60,10 @@ def frontend_from_config(config: Mapping, *, name: str = "frontend"):
 
 def spec_augment_from_config(config: Mapping, *, name: str = "spec_augment"):
     """``SpecAugment`` from ``config["augment"]["specaugment"]``, or None when not enabled."""
-    section = (config.get("augment") or {}).get("specaugment") or {}
-    if not section.get("enabled", False):
+    section = SpecAugmentConfig.from_mapping((config.get("augment") or {}).get("specaugment") or {})
+    if not section.enabled:
         return None
-    kwargs = {k: section[k] for k in ("time_masks", "time_width", "freq_masks", "freq_width")
-              if k in section}
+    kwargs = {k: section[k] for k in ("time_masks", "time_width", "freq_masks", "freq_width")}
     try:
         return SpecAugment(name=name, **kwargs)
     except ValueError as err:

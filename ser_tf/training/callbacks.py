@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Mapping
 
 import keras
 import numpy as np
 
 from ser_tf.errors import ConfigError
 from ser_tf.runs import RunFolder
+from ser_tf.settings import TrainConfig
 
 
 class ValidationUA(keras.callbacks.Callback):
@@ -40,8 +40,12 @@ def _mode(monitor: str) -> str:
     return "min" if monitor.endswith("loss") else "max"
 
 
-def make_callbacks(train_cfg: Mapping, *, fold_dir: Path, val_dataset, val_labels, verbose: int):
+def make_callbacks(*, train: TrainConfig, fold_dir: Path, val_dataset, val_labels, verbose: int):
     """The standard callbacks, in the order they must run.
+
+    ``train`` (the config's section) decides which: ``ValidationUA`` when a monitor is ``val_ua``,
+    ``BackupAndRestore`` with ``checkpoint_every_epoch``, ``EarlyStopping``, and
+    ``ReduceLROnPlateau`` when ``reduce_lr`` is set and ``lr_schedule`` is ``constant``.
 
     Writes ``training_history.csv`` and TensorBoard logs (``logs/``) into ``fold_dir``, and keeps
     a per-epoch backup in ``fold_dir/backup`` (removed when the fold finishes) so that an
@@ -49,36 +53,34 @@ def make_callbacks(train_cfg: Mapping, *, fold_dir: Path, val_dataset, val_label
     """
     folder = RunFolder(fold_dir)
     callbacks = []
-    monitors = {train_cfg["early_stopping"]["monitor"], train_cfg.get("reduce_lr", {}).get("monitor", "")}
-    if "val_ua" in monitors:
+    stop, reduce = train.early_stopping, train.reduce_lr
+    if "val_ua" in {stop.monitor, reduce.monitor if reduce else ""}:
         callbacks.append(ValidationUA(val_dataset, val_labels))
-    if train_cfg.get("checkpoint_every_epoch", True):
+    if train.checkpoint_every_epoch:
         callbacks.append(keras.callbacks.BackupAndRestore(str(folder.backup)))
-    stop = dict(train_cfg["early_stopping"])
-    if stop["monitor"] not in ("val_loss", "val_accuracy", "val_ua"):
+    if stop.monitor not in ("val_loss", "val_accuracy", "val_ua"):
         raise ConfigError(
             f"train.early_stopping.monitor must be val_loss, val_accuracy or val_ua, "
-            f"got {stop['monitor']!r}"
+            f"got {stop.monitor!r}"
         )
     callbacks.append(
         keras.callbacks.EarlyStopping(
-            monitor=stop["monitor"],
-            mode=_mode(stop["monitor"]),
-            patience=int(stop.get("patience", 12)),
-            restore_best_weights=bool(stop.get("restore_best_weights", True)),
+            monitor=stop.monitor,
+            mode=_mode(stop.monitor),
+            patience=stop.patience,
+            restore_best_weights=stop.restore_best_weights,
             verbose=1 if verbose else 0,
         )
     )
-    reduce = train_cfg.get("reduce_lr")
     # A learning-rate schedule owns the rate; ReduceLROnPlateau would fight it.
-    if reduce and train_cfg.get("lr_schedule", "constant") == "constant":
+    if reduce is not None and train.lr_schedule == "constant":
         callbacks.append(
             keras.callbacks.ReduceLROnPlateau(
-                monitor=reduce.get("monitor", "val_loss"),
-                mode=_mode(reduce.get("monitor", "val_loss")),
-                factor=float(reduce.get("factor", 0.5)),
-                patience=int(reduce.get("patience", 5)),
-                min_lr=float(reduce.get("min_lr", 1e-5)),
+                monitor=reduce.monitor,
+                mode=_mode(reduce.monitor),
+                factor=reduce.factor,
+                patience=reduce.patience,
+                min_lr=reduce.min_lr,
                 verbose=0,
             )
         )

@@ -6,13 +6,16 @@ The command line only resolves the config; ``ser_tf.training.runner.run_training
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 from pathlib import Path
 
-from ser_tf.config import apply_overrides, load_config, recipe_path
+from ser_tf.config import deep_merge, load_config, recipe_path
 from ser_tf.errors import SerError
 from ser_tf.runs import RunFolder, new_run_folder
+from ser_tf.settings import SerConfig, from_run_config, resolve
+from ser_tf.utils.cli import HelpFormatter
 
 SPLITS = ("speaker", "kfold", "loso", "random")
 
@@ -22,19 +25,25 @@ def build_parser() -> argparse.ArgumentParser:
         prog="train.py",
         description="Train a speech-emotion model. With no --data it trains on the built-in demo "
         "corpus (synthetic voices), which needs no download.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=HelpFormatter,
     )
     parser.add_argument("--arch", default="cnn_lstm", help="architecture; each has a recipe configs/<arch>.yaml")
     parser.add_argument("--config", type=Path, default=None, help="recipe YAML (default: configs/<arch>.yaml)")
     parser.add_argument("--data", action="append", default=None, metavar="CORPUS=PATH",
-                        help="corpus to train on, repeatable: ravdess, tess, cremad, emodb, savee, folder")
-    parser.add_argument("--labels", default=None, help="label set: common6, ravdess8, all9, all10, auto or a list")
-    parser.add_argument("--split", choices=SPLITS, default=None, help="split protocol (default from the recipe: speaker)")
-    parser.add_argument("--epochs", type=int, default=None, help="maximum epochs (default from the recipe)")
-    parser.add_argument("--batch-size", type=int, default=None, help="batch size (default from the recipe)")
-    parser.add_argument("--seed", type=int, default=None, help="seed of every random source (default from the recipe)")
+                        help="corpus to train on, repeatable: ravdess, tess, cremad, emodb, savee, folder "
+                        "(default: the built-in demo corpus)")
+    parser.add_argument("--speaker-pattern", default=None, metavar="REGEX",
+                        help="folder corpus: regex with a named group 'speaker' searched in each file "
+                        "name, e.g. '^(?P<speaker>[A-Z]{2})_'; needed for a speaker-independent split")
+    parser.add_argument("--labels", default=None, help="label set: common6, ravdess8, all9, all10, auto or a list "
+                        "(default: the recipe's)")
+    parser.add_argument("--split", choices=SPLITS, default=None, help="split protocol (default: the recipe's)")
+    parser.add_argument("--epochs", type=int, default=None, help="maximum epochs (default: the recipe's; "
+                        "on the demo corpus at most demo.epochs)")
+    parser.add_argument("--batch-size", type=int, default=None, help="batch size (default: the recipe's)")
+    parser.add_argument("--seed", type=int, default=None, help="seed of every random source (default: the recipe's)")
     parser.add_argument("--out", type=Path, default=None,
-                        help="run folder (default <arch>-<timestamp> in $SER_TF_MODELS, else in models/)")
+                        help="run folder (default: <arch>-<timestamp> in $SER_TF_MODELS, else in models/)")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                         help="override a config key, e.g. --set train.learning_rate=3e-4 (repeatable)")
     parser.add_argument("--resume", type=Path, default=None, metavar="RUN",
@@ -44,20 +53,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def resolve_config(args, parser) -> dict:
-    """The recipe, then the flags, then ``--set`` overrides (last wins)."""
+def resolve_config(args, parser) -> SerConfig:
+    """The defaults, the recipe, then the flags, then ``--set`` overrides (last wins), checked
+    once by ``ser_tf.settings.resolve``. ``--resume`` reads the run folder's own config."""
     if args.resume is not None:
-        config = load_config(RunFolder(args.resume).config)
-        config.pop("resolved", None)
-        return config
+        return from_run_config(load_config(RunFolder(args.resume).config))
     path = args.config or recipe_path(args.arch)
     if args.config is None and not path.is_file():
         from ser_tf.models.registry import list_archs
 
         parser.error(f"unknown --arch {args.arch!r} (no recipe {path}); choose one of: {', '.join(list_archs())}")
-    config = load_config(path)
-    config.setdefault("model", {})["arch"] = args.arch if args.config is None else config["model"].get("arch", args.arch)
+    recipe = load_config(path)
+    if args.speaker_pattern is not None:
+        pattern = {"data": {"scan_options": {"folder": {"speaker_pattern": args.speaker_pattern}}}}
+        recipe = deep_merge(recipe, pattern)
     flags = {
+        "model.arch": args.arch if args.config is None else (recipe.get("model") or {}).get("arch", args.arch),
         "data.corpora": args.data,
         "data.labels": args.labels,
         "data.split": args.split,
@@ -65,17 +76,20 @@ def resolve_config(args, parser) -> dict:
         "train.batch_size": args.batch_size,
         "seed": args.seed,
     }
-    if not config["data"]["corpora"] and not args.data and args.epochs is None:
+    config = resolve(recipe, flags=flags, overrides=args.overrides)
+    if args.speaker_pattern is not None and not any(
+        spec.strip().lower().startswith("folder=") for spec in config.data.corpora
+    ):
+        parser.error("--speaker-pattern applies to a folder=PATH corpus, and none is given")
+    if not config.data.corpora and args.epochs is None and not _sets(args.overrides, "train.epochs"):
         # The demo exists to show the whole job in a minute or two, not to train for 100 epochs.
-        flags["train.epochs"] = min(int(config["train"]["epochs"]), int(config["demo"]["epochs"]))
-    for key, value in flags.items():
-        if value is not None:
-            node = config
-            *parents, last = key.split(".")
-            for p in parents:
-                node = node[p]
-            node[last] = value
-    return apply_overrides(config, args.overrides)
+        epochs = min(config.train.epochs, config.demo.epochs)
+        config = dataclasses.replace(config, train=dataclasses.replace(config.train, epochs=epochs))
+    return config
+
+
+def _sets(overrides, key: str) -> bool:
+    return any(text.partition("=")[0].strip() == key for text in overrides or ())
 
 
 def main(argv=None) -> int:
@@ -86,7 +100,7 @@ def main(argv=None) -> int:
         config = resolve_config(args, parser)
         from ser_tf.models.registry import get_arch
 
-        get_arch(config["model"]["arch"])  # an unknown arch fails before any data is read
+        get_arch(config.arch)  # an unknown arch fails before any data is read
         if args.pretrain:
             return _pretrain(config, args)
         from ser_tf.evaluation.report import format_summary
@@ -110,8 +124,8 @@ def _pretrain(config, args) -> int:
     from ser_tf.training.runner import load_bundle
 
     bundle = load_bundle(config, labels="auto")
-    out = args.out or new_run_folder(f"{config['model']['arch']}-pretrain").path
+    out = args.out or new_run_folder(f"{config.arch}-pretrain").path
     path = run_pretraining(config=config, paths=[r.path for r in bundle.records], out_dir=Path(out))
-    print(f"pretrained encoder: {path}\nfine-tune: python train.py --arch {config['model']['arch']} "
+    print(f"pretrained encoder: {path}\nfine-tune: python train.py --arch {config.arch} "
           f"--set model.pretrained={path}")
     return 0

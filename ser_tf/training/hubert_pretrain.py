@@ -217,6 +217,7 @@ def run_pretraining(*, config: Mapping, paths: Sequence, out_dir, verbose: Optio
     from ser_tf.models.hubert.convert import save_converted
     from ser_tf.models.hubert.layers import frame_count
     from ser_tf.models.hubert.presets import get_preset
+    from ser_tf.settings import TrainConfig
     from ser_tf.training.runtime import resolve_runtime, set_seed
 
     opts = _options(config)
@@ -225,7 +226,8 @@ def run_pretraining(*, config: Mapping, paths: Sequence, out_dir, verbose: Optio
     preset_kwargs = get_preset(preset)
     seed = int(config.get("seed", 42))
     set_seed(seed)
-    runtime = resolve_runtime(dict(config.get("train") or {}))
+    # A SerConfig's section as it is; a plain dict (tests, benchmarks) is read as a TrainConfig.
+    runtime = resolve_runtime(train=TrainConfig.from_mapping(config.get("train") or {}))
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
 

@@ -2,26 +2,28 @@
 
 from __future__ import annotations
 
-from typing import Mapping
-
 import keras
 from keras import ops
 
 from ser_tf.errors import ConfigError
+from ser_tf.settings import TrainConfig
 
 OPTIMIZERS = ("adam", "adamw")
 SCHEDULES = ("constant", "linear")
 
 
-def make_learning_rate(train_cfg: Mapping, *, total_steps: int):
-    """A float, or a warm-up-then-linear-decay schedule over ``total_steps`` optimiser steps."""
-    lr = float(train_cfg.get("learning_rate", 1e-3))
-    schedule = train_cfg.get("lr_schedule", "constant")
+def make_learning_rate(*, train: TrainConfig, total_steps: int):
+    """A float, or a warm-up-then-linear-decay schedule over ``total_steps`` optimiser steps.
+
+    Reads ``train.learning_rate``, ``train.lr_schedule`` and ``train.warmup_ratio`` (in [0, 1)).
+    """
+    lr = train.learning_rate
+    schedule = train.lr_schedule
     if schedule not in SCHEDULES:
         raise ConfigError(f"train.lr_schedule must be one of {list(SCHEDULES)}, got {schedule!r}")
     if schedule == "constant":
         return lr
-    ratio = float(train_cfg.get("warmup_ratio", 0.0))
+    ratio = train.warmup_ratio
     if not 0.0 <= ratio < 1.0:
         raise ConfigError(f"train.warmup_ratio must be in [0, 1), got {ratio!r}")
     total_steps = max(int(total_steps), 1)
@@ -33,28 +35,28 @@ def make_learning_rate(train_cfg: Mapping, *, total_steps: int):
     return WarmupThen(peak=lr, warmup_steps=warmup, after=decay)
 
 
-def make_optimizer(train_cfg: Mapping, *, steps_per_epoch: int):
+def make_optimizer(*, train: TrainConfig, steps_per_epoch: int):
     """Adam or AdamW with optional clipping and gradient accumulation.
 
     Args:
-        train_cfg: the ``train`` section (optimizer, learning_rate, weight_decay, lr_schedule,
-            warmup_ratio, clipnorm, gradient_accumulation_steps, epochs).
-        steps_per_epoch: batches per epoch, used to size the schedule.
+        train: the config's ``train`` section (optimizer, learning_rate, weight_decay,
+            lr_schedule, warmup_ratio, clipnorm, gradient_accumulation_steps, epochs).
+        steps_per_epoch: batches per epoch (>= 1), used to size the schedule.
     """
-    name = train_cfg.get("optimizer", "adam")
+    name = train.optimizer
     if name not in OPTIMIZERS:
         raise ConfigError(f"train.optimizer must be one of {list(OPTIMIZERS)}, got {name!r}")
-    accumulate = int(train_cfg.get("gradient_accumulation_steps", 1) or 1)
+    accumulate = train.gradient_accumulation_steps
     if accumulate < 1:
         raise ConfigError(f"train.gradient_accumulation_steps must be >= 1, got {accumulate!r}")
-    total = steps_per_epoch * int(train_cfg.get("epochs", 1)) // accumulate
-    kwargs = dict(learning_rate=make_learning_rate(train_cfg, total_steps=total))
-    if train_cfg.get("clipnorm") is not None:
-        kwargs["clipnorm"] = float(train_cfg["clipnorm"])
+    total = steps_per_epoch * train.epochs // accumulate
+    kwargs = dict(learning_rate=make_learning_rate(train=train, total_steps=total))
+    if train.clipnorm is not None:
+        kwargs["clipnorm"] = train.clipnorm
     if accumulate > 1:
         kwargs["gradient_accumulation_steps"] = accumulate
     if name == "adamw":
-        return keras.optimizers.AdamW(weight_decay=float(train_cfg.get("weight_decay", 0.01)), **kwargs)
+        return keras.optimizers.AdamW(weight_decay=train.weight_decay, **kwargs)
     return keras.optimizers.Adam(**kwargs)
 
 

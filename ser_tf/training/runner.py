@@ -14,14 +14,15 @@ import shutil
 import sys
 import time
 from pathlib import Path
-from typing import List, Mapping, Optional
+from typing import List, Optional
 
 import numpy as np
 
 from ser_tf import runs
 from ser_tf.config import dump_config
-from ser_tf.errors import ConfigError, DataError
+from ser_tf.errors import DataError
 from ser_tf.data import balance, manifest, splits as splits_lib
+from ser_tf.settings import SerConfig
 from ser_tf.training import callbacks as callbacks_lib
 from ser_tf.training import optim, runtime as runtime_lib
 from ser_tf.utils.io import atomic_path, write_json, write_text
@@ -44,13 +45,14 @@ class RunResult:
     summary: dict  # the metrics of the test split, or the k-fold aggregate
 
 
-def _datasets(split, bundle, config, *, batch_size: int, seed: int):
+def _datasets(split, bundle, config: SerConfig):
     from ser_tf.data.pipeline import make_dataset
 
+    seed = config.seed
     train_records = split.train
-    if config["data"]["balance"] == "oversample":
+    if config.data.balance == "oversample":
         train_records = balance.oversample(train_records, seed=seed)  # training split only
-    one_hot = float(config["train"].get("label_smoothing", 0.0)) > 0
+    one_hot = config.train.label_smoothing > 0
     n_classes = len(bundle.label_set.classes)
     out = {}
     for name, records, training in (
@@ -60,7 +62,10 @@ def _datasets(split, bundle, config, *, batch_size: int, seed: int):
     ):
         labels = bundle.labels_array(records)
         # Records, not paths: the pipeline reuses the headers load_data probed.
-        ds = make_dataset(records, labels, config=config, training=training, batch_size=batch_size, seed=seed)
+        ds = make_dataset(
+            records, labels, audio=config.audio, augment=config.augment, training=training,
+            batch_size=config.train.batch_size, seed=seed, cache=config.data.cache,
+        )
         if not training:
             _check_complete(ds, labels, name)
         if one_hot and name != "test":
@@ -83,10 +88,10 @@ def _check_complete(ds, labels, name: str) -> None:
         )
 
 
-def _loss(config):
+def _loss(config: SerConfig):
     import keras
 
-    smoothing = float(config["train"].get("label_smoothing", 0.0))
+    smoothing = config.train.label_smoothing
     if smoothing > 0:
         return keras.losses.CategoricalCrossentropy(label_smoothing=smoothing)
     return keras.losses.SparseCategoricalCrossentropy()
@@ -105,7 +110,8 @@ def _save_model(model, fold_dir: Path) -> None:
         absl_logging.set_verbosity(level)
 
 
-def train_split(split, bundle, config, *, fold_dir: Path, rt, strategy, verbose: int) -> SplitResult:
+def train_split(split, bundle, config: SerConfig, *, fold_dir: Path, rt, strategy,
+                verbose: int) -> SplitResult:
     """Train, select on validation, save and evaluate one split; write its report."""
     import keras
 
@@ -113,24 +119,23 @@ def train_split(split, bundle, config, *, fold_dir: Path, rt, strategy, verbose:
     from ser_tf.models.registry import build_model, get_arch
 
     started = time.time()
-    seed = int(config["seed"])
-    train_cfg = config["train"]
-    runtime_lib.set_seed(seed)  # each split starts from the same random state
+    train_cfg = config.train
+    runtime_lib.set_seed(config.seed)  # each split starts from the same random state
     fold_dir.mkdir(parents=True, exist_ok=True)
     folder = runs.RunFolder(fold_dir)
     if folder.history_csv.exists() and not folder.backup.exists():
         folder.history_csv.unlink()  # a fold that restarts from scratch must not append to an old history
-    batch_size = int(train_cfg["batch_size"])
-    data = _datasets(split, bundle, config, batch_size=batch_size, seed=seed)
+    batch_size = train_cfg.batch_size
+    data = _datasets(split, bundle, config)
     train_ds, train_labels, _ = data["train"]
     val_ds, val_labels, _ = data["val"]
     test_ds, test_labels, test_records = data["test"]
     steps = int(np.ceil(len(train_labels) / batch_size))
-    arch = config["model"]["arch"]
+    arch = config.arch
     with strategy.scope():
         model = build_model(arch, num_classes=len(bundle.label_set.classes), config=config)
         model.compile(
-            optimizer=optim.make_optimizer(train_cfg, steps_per_epoch=steps),
+            optimizer=optim.make_optimizer(train=train_cfg, steps_per_epoch=steps),
             loss=_loss(config),
             metrics=["accuracy"],
             jit_compile=rt.jit_compile,
@@ -138,16 +143,16 @@ def train_split(split, bundle, config, *, fold_dir: Path, rt, strategy, verbose:
         # Creating the optimizer's slots now keeps TensorFlow from tracing the first step twice.
         model.optimizer.build(model.trainable_variables)
     cbs = callbacks_lib.make_callbacks(
-        train_cfg, fold_dir=fold_dir, val_dataset=val_ds, val_labels=val_labels, verbose=verbose
+        train=train_cfg, fold_dir=fold_dir, val_dataset=val_ds, val_labels=val_labels, verbose=verbose
     )
     spec = get_arch(arch)
     if spec.make_callbacks is not None:
         cbs = spec.make_callbacks(model=model, config=config) + cbs
     class_weight = None
-    if config["data"]["balance"] == "class_weight":
+    if config.data.balance == "class_weight":
         class_weight = balance.class_weights(train_labels, num_classes=len(bundle.label_set.classes))
     history = model.fit(
-        train_ds, validation_data=val_ds, epochs=int(train_cfg["epochs"]), callbacks=cbs,
+        train_ds, validation_data=val_ds, epochs=train_cfg.epochs, callbacks=cbs,
         class_weight=class_weight, verbose=verbose, shuffle=False,  # the dataset shuffles itself
     )
     _save_model(model, fold_dir)
@@ -157,7 +162,7 @@ def train_split(split, bundle, config, *, fold_dir: Path, rt, strategy, verbose:
         test_labels, y_prob, class_names=list(bundle.label_set.classes),
         speakers=[r.speaker for r in test_records],
     )
-    monitor = train_cfg["early_stopping"]["monitor"]
+    monitor = train_cfg.early_stopping.monitor
     values = history.get(monitor) or [float("nan")]
     val_score = float(np.nanmin(values) if monitor.endswith("loss") else np.nanmax(values))
     write_json(folder.selection, {"monitor": monitor, "best": val_score, "epochs_run": len(values)})
@@ -171,21 +176,21 @@ def train_split(split, bundle, config, *, fold_dir: Path, rt, strategy, verbose:
     return SplitResult(split.name, metrics, history, val_score, fold_dir, time.time() - started)
 
 
-def _protocol(split, bundle, config) -> dict:
+def _protocol(split, bundle, config: SerConfig) -> dict:
     protocol = dict(split.protocol())
     protocol.update(
         label_set=bundle.label_set.name,
         classes=list(bundle.label_set.classes),
         corpora=dict(bundle.roots),
         demo_data=bool(bundle.is_demo),
-        duration_s=float(config["audio"]["duration"]),
-        selection=f"best {config['train']['early_stopping']['monitor']} on validation speakers",
+        duration_s=config.audio.duration,
+        selection=f"best {config.train.early_stopping.monitor} on validation speakers",
     )
     return protocol
 
 
-def _write_run_config(run_dir: Path, config: Mapping, bundle, splits, rt) -> None:
-    resolved = dict(config)
+def _write_run_config(run_dir: Path, config: SerConfig, bundle, splits, rt) -> None:
+    resolved = config.to_dict()
     resolved["resolved"] = {
         "data_roots": dict(bundle.roots),
         "label_set": {"name": bundle.label_set.name, "classes": list(bundle.label_set.classes)},
@@ -201,12 +206,12 @@ def _write_run_config(run_dir: Path, config: Mapping, bundle, splits, rt) -> Non
     write_text(runs.RunFolder(run_dir).config, dump_config(resolved))
 
 
-def run_training(config: Mapping, *, run_dir: Optional[Path] = None, resume: bool = False,
+def run_training(config: SerConfig, *, run_dir: Optional[Path] = None, resume: bool = False,
                  verbose: Optional[int] = None, log=print) -> RunResult:
     """Run a whole recipe and return where it went and what it measured.
 
     Args:
-        config: the resolved config (``ser_tf.config``).
+        config: the resolved config (``ser_tf.settings.resolve``).
         run_dir: the run folder; default a new ``<arch>-<timestamp>`` folder in the models folder
             (``$SER_TF_MODELS``, else ``models``; see :mod:`ser_tf.runs`).
         resume: continue an interrupted run in ``run_dir``: finished folds are kept, and the
@@ -216,19 +221,12 @@ def run_training(config: Mapping, *, run_dir: Optional[Path] = None, resume: boo
     """
     if verbose is None:
         verbose = 1 if sys.stdout.isatty() else 2
-    seed = int(config["seed"])
-    runtime_lib.set_seed(seed)
-    rt = runtime_lib.resolve_runtime(config["train"])
+    runtime_lib.set_seed(config.seed)
+    rt = runtime_lib.resolve_runtime(train=config.train)
     strategy = runtime_lib.apply_runtime(rt)
-    data_cfg = config["data"]
     bundle = load_bundle(config, require_all=True)
-    splits = splits_lib.make_splits(
-        bundle.records, method=data_cfg["split"], seed=seed, val_fraction=float(data_cfg["val_fraction"]),
-        test_fraction=float(data_cfg["test_fraction"]), n_folds=int(data_cfg["n_folds"]),
-    )
-    if data_cfg.get("only_folds"):
-        splits = _pick_folds(splits, data_cfg["only_folds"])
-    run = runs.new_run_folder(config["model"]["arch"]) if run_dir is None else runs.RunFolder(run_dir)
+    splits = splits_lib.splits_from_config(bundle.records, data=config.data, seed=config.seed)
+    run = runs.new_run_folder(config.arch) if run_dir is None else runs.RunFolder(run_dir)
     run_dir = run.path
     run_dir.mkdir(parents=True, exist_ok=True)
     log(f"run folder: {run_dir}  ({rt.describe()})")
@@ -238,11 +236,10 @@ def run_training(config: Mapping, *, run_dir: Optional[Path] = None, resume: boo
         _write_run_config(run_dir, config, bundle, splits, rt)
         runs.write_labels(
             run, classes=bundle.label_set.classes, label_set=bundle.label_set.name,
-            sample_rate=config["audio"]["sample_rate"], duration=config["audio"]["duration"],
-            arch=config["model"]["arch"],
+            sample_rate=config.audio.sample_rate, duration=config.audio.duration, arch=config.arch,
         )
     results = []
-    multi = data_cfg["split"] in ("kfold", "loso")
+    multi = config.data.split in ("kfold", "loso")
     for i, split in enumerate(splits, 1):
         fold = run.fold(split.name) if multi else run
         fold_dir = fold.path
@@ -260,48 +257,44 @@ def run_training(config: Mapping, *, run_dir: Optional[Path] = None, resume: boo
         if multi:  # rewrite the aggregate after every fold, so an interrupted run keeps its folds
             summary = _write_cv(run_dir, results, splits, bundle, config)
     if multi:
-        best = _select_export(results, config)
+        best = _select_export(results, monitor=config.train.early_stopping.monitor)
         for src, dst in zip(runs.RunFolder(best.fold_dir).model_files, run.model_files):
             shutil.copy2(src, dst)
         write_json(run.export, {"fold": best.name, "reason": "best validation score; "
-                   f"{config['train']['early_stopping']['monitor']}={best.val_score:.4f}"})
+                   f"{config.train.early_stopping.monitor}={best.val_score:.4f}"})
     else:
         summary = json.loads(runs.RunFolder(results[0].fold_dir).report.metrics.read_text())
     runs.point_latest(run)
     return RunResult(run_dir, results, summary)
 
 
-def load_bundle(config: Mapping, *, require_all: bool = False, labels=None):
-    """The recipe's data: ``data.corpora``, or the demo corpus sized by the ``demo`` section."""
-    corpora = config["data"]["corpora"] or None
-    demo = config.get("demo") or {}
-    # Only the default demo corpus is sized here; `--data demo=PATH` reads what PATH holds.
-    options = {k: int(demo[k]) for k in ("n_speakers", "clips_per_emotion") if k in demo}
+def load_bundle(config: SerConfig, *, require_all: bool = False, labels=None):
+    """The recipe's data: ``data.corpora`` scanned with ``data.scan_options``, or the demo corpus
+    sized by the ``demo`` section."""
+    corpora = list(config.data.corpora) or None
+    scan_options = dict(config.data.scan_options)
+    if corpora is None:
+        # Only the default demo corpus is sized here; `--data demo=PATH` reads what PATH holds.
+        demo = {"n_speakers": config.demo.n_speakers, "clips_per_emotion": config.demo.clips_per_emotion}
+        scan_options["demo"] = {**demo, **scan_options.get("demo", {})}
     return manifest.load_data(
-        corpora, labels=labels or config["data"]["labels"], require_all=require_all,
-        scan_options={"demo": options} if options and corpora is None else None,
+        corpora, labels=labels or config.data.labels, require_all=require_all,
+        scan_options=scan_options or None,
     )
 
 
-def _pick_folds(splits, wanted):
-    numbers = [int(n) for n in wanted]
-    bad = [n for n in numbers if not 1 <= n <= len(splits)]
-    if bad:
-        raise ConfigError(f"data.only_folds {bad} out of range: there are folds 1..{len(splits)}")
-    return [splits[n - 1] for n in numbers]
-
-
-def _select_export(results, config) -> SplitResult:
-    # Choose the exported fold model by its validation score: test speakers play no part.
-    minimise = config["train"]["early_stopping"]["monitor"].endswith("loss")
+def _select_export(results, *, monitor: str) -> SplitResult:
+    """The fold whose model is exported: the best validation score on ``monitor`` (a loss is
+    minimised, anything else maximised). Test speakers play no part in the choice."""
+    minimise = monitor.endswith("loss")
     return sorted(results, key=lambda r: r.val_score if minimise else -r.val_score)[0]
 
 
-def _write_cv(run_dir, results, splits, bundle, config) -> dict:
+def _write_cv(run_dir, results, splits, bundle, config: SerConfig) -> dict:
     from ser_tf.evaluation import report as report_lib
 
     protocol = _protocol(splits[0], bundle, config)
-    protocol.update(method=config["data"]["split"], n_folds=len(splits), folds_finished=len(results))
+    protocol.update(method=config.data.split, n_folds=len(splits), folds_finished=len(results))
     for part in ("train", "val", "test", "splits", "name"):
         protocol.pop(part, None)  # fold 1's counts; each fold's own are under "folds"
     protocol["folds"] = [s.protocol() for s in splits]

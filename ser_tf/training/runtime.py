@@ -8,13 +8,12 @@ mixed precision and XLA, and a MirroredStrategy spans several GPUs.
 from __future__ import annotations
 
 import dataclasses
-import os
 import random
-from typing import Mapping
 
 import numpy as np
 
 from ser_tf.errors import ConfigError
+from ser_tf.settings import TrainConfig
 
 
 @dataclasses.dataclass(frozen=True)
@@ -36,10 +35,15 @@ class Runtime:
 
 
 def set_seed(seed: int) -> None:
-    """Seed Python, NumPy, TensorFlow and Keras from one number."""
+    """Seed Python, NumPy, TensorFlow and Keras from one number.
+
+    ``PYTHONHASHSEED`` is deliberately not set: Python reads it once, at interpreter start-up, so
+    setting it here would change nothing (str hashes stay randomised per process). Nothing in a run
+    depends on set or dict-of-str iteration order, so results do not need it; export it in the
+    shell before ``python train.py`` if some extension ever does.
+    """
     import keras
 
-    os.environ["PYTHONHASHSEED"] = str(int(seed))
     random.seed(seed)
     np.random.seed(seed)
     keras.utils.set_random_seed(int(seed))  # also seeds tf.random
@@ -53,12 +57,12 @@ def _auto_bool(value, default: bool, key: str) -> bool:
     raise ConfigError(f"train.{key} must be auto, true or false, got {value!r}")
 
 
-def resolve_runtime(train_cfg: Mapping) -> Runtime:
-    """Decide device settings from ``config["train"]`` and the devices present."""
+def resolve_runtime(*, train: TrainConfig) -> Runtime:
+    """Decide device settings from the ``train`` section's ``auto`` values and the devices present."""
     import tensorflow as tf
 
     n_gpus = len(tf.config.list_physical_devices("GPU"))
-    policy = train_cfg.get("mixed_precision", "auto")
+    policy = train.mixed_precision
     if policy in ("auto", None):
         policy = _gpu_mixed_policy() if n_gpus else "float32"
     elif policy is False:
@@ -68,16 +72,16 @@ def resolve_runtime(train_cfg: Mapping) -> Runtime:
             f"train.mixed_precision must be auto, float32, mixed_float16 or mixed_bfloat16, "
             f"got {policy!r}"
         )
-    strategy = train_cfg.get("strategy", "auto")
+    strategy = train.strategy
     if strategy in ("auto", None):
         strategy = "mirrored" if n_gpus > 1 else "default"
     if strategy not in ("default", "mirrored"):
         raise ConfigError(f"train.strategy must be auto, default or mirrored, got {strategy!r}")
     return Runtime(
         n_gpus=n_gpus,
-        jit_compile=_auto_bool(train_cfg.get("jit_compile"), n_gpus > 0, "jit_compile"),
+        jit_compile=_auto_bool(train.jit_compile, n_gpus > 0, "jit_compile"),
         mixed_precision=policy,
-        deterministic=_auto_bool(train_cfg.get("deterministic"), n_gpus == 0, "deterministic"),
+        deterministic=_auto_bool(train.deterministic, n_gpus == 0, "deterministic"),
         strategy_name=strategy,
     )
 

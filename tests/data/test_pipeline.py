@@ -14,18 +14,21 @@ import tensorflow as tf
 from ser_tf.data.audio_io import load_audio
 from ser_tf.data.pipeline import decode_file, make_dataset
 from ser_tf.errors import ConfigError, DataError, ParameterError
+from ser_tf.settings import AudioConfig
 
 N = 4000  # samples per example: 0.25 s at 16 kHz
 ALL_ON = {name: {"enabled": True, "p": 1.0}
           for name in ("noise", "shift", "pitch", "stretch", "bandpass")}
 
 
-def config(*, augment=None, train_crop="random", cache="memory"):
+def config(*, augment=None, train_crop="random", cache="memory", batch_size=3, seed=42):
+    """make_dataset's config keywords: the typed audio section and the plain settings."""
     return {
-        "audio": {"sample_rate": 16000, "duration": N / 16000, "train_crop": train_crop},
+        "audio": AudioConfig(sample_rate=16000, duration=N / 16000, train_crop=train_crop),
         "augment": augment if augment is not None else {},
-        "train": {"batch_size": 3},
-        "data": {"cache": cache},
+        "batch_size": batch_size,
+        "seed": seed,
+        "cache": cache,
     }
 
 
@@ -71,7 +74,7 @@ def test_decode_file_fast_path_equals_soundfile(clips):
 def test_eval_dataset_is_centre_crop_of_decoded_audio_without_augmentation(clips):
     paths, labels = clips
     # Every augmentation on with p=1: an eval dataset must ignore them all.
-    ds = make_dataset(paths, labels, config=config(augment=ALL_ON), training=False)
+    ds = make_dataset(paths, labels, **config(augment=ALL_ON), training=False)
     assert ds.element_spec[0].shape.as_list() == [None, N]
     assert ds.element_spec[0].dtype == tf.float32 and ds.element_spec[1].dtype == tf.int32
 
@@ -86,15 +89,15 @@ def test_eval_dataset_is_centre_crop_of_decoded_audio_without_augmentation(clips
 
 def test_eval_dataset_refuses_to_shuffle(clips):
     with pytest.raises(ParameterError, match="never shuffled"):
-        make_dataset(*clips, config=config(), training=False, shuffle=True)
+        make_dataset(*clips, **config(), training=False, shuffle=True)
 
 
 def test_training_dataset_is_deterministic_for_a_seed(clips):
     paths, labels = clips
     cfg = config(augment={"noise": {"enabled": True}, "shift": {"enabled": True}})
-    a = make_dataset(paths, labels, config=cfg, training=True, seed=7)
-    b = make_dataset(paths, labels, config=cfg, training=True, seed=7)
-    c = make_dataset(paths, labels, config=cfg, training=True, seed=8)
+    a = make_dataset(paths, labels, **{**cfg, "seed": 7}, training=True)
+    b = make_dataset(paths, labels, **{**cfg, "seed": 7}, training=True)
+    c = make_dataset(paths, labels, **{**cfg, "seed": 8}, training=True)
     first_a, first_b, first_c = (next(iter(d)) for d in (a, b, c))
     assert first_a[0].shape == (3, N) and first_a[1].dtype == tf.int32
     np.testing.assert_array_equal(first_a[0].numpy(), first_b[0].numpy())
@@ -113,7 +116,7 @@ def test_training_dataset_is_deterministic_for_a_seed(clips):
 
 def test_training_with_every_augmentation_keeps_shape_and_range(clips):
     paths, labels = clips
-    ds = make_dataset(paths, labels, config=config(augment=ALL_ON), training=True, batch_size=4)
+    ds = make_dataset(paths, labels, **config(augment=ALL_ON, batch_size=4), training=True)
     waves, got = collect(ds)
     assert waves.shape == (len(paths), N) and waves.dtype == np.float32
     assert np.isfinite(waves).all() and np.abs(waves).max() <= 1.0
@@ -123,7 +126,7 @@ def test_training_with_every_augmentation_keeps_shape_and_range(clips):
 def test_random_training_crops_are_windows_of_the_clip(clips):
     paths, labels = clips
     # A distinct label per clip so each output can be matched to its source.
-    ds = make_dataset(paths, np.arange(len(paths)), config=config(), training=True, seed=3)
+    ds = make_dataset(paths, np.arange(len(paths)), **config(seed=3), training=True)
     waves, got = collect(ds)
     for wave, label in zip(waves, got):
         source = load_audio(paths[label])
@@ -139,8 +142,8 @@ def test_random_training_crops_are_windows_of_the_clip(clips):
 
 def test_training_centre_crop_without_augmentation_matches_eval(clips):
     paths, labels = clips
-    train = make_dataset(paths, np.arange(len(paths)), config=config(train_crop="center"),
-                         training=True, seed=1)
+    train = make_dataset(paths, np.arange(len(paths)), **config(train_crop="center", seed=1),
+                         training=True)
     waves, got = collect(train)
     for wave, label in zip(waves, got):
         np.testing.assert_array_equal(wave, center(load_audio(paths[label]), N))
@@ -149,7 +152,7 @@ def test_training_centre_crop_without_augmentation_matches_eval(clips):
 def test_file_cache_is_used_after_the_first_epoch(clips, tmp_path):
     paths, labels = clips
     prefix = str(tmp_path / "cache" / "eval")
-    ds = make_dataset(paths, labels, config=config(), training=False, cache=prefix)
+    ds = make_dataset(paths, labels, **config(cache=prefix), training=False)
     first, _ = collect(ds)
     assert list((tmp_path / "cache").glob("eval.*.index")), "no cache file written"
     for path in paths:  # the second epoch must come from the cache, not from the files
@@ -160,8 +163,8 @@ def test_file_cache_is_used_after_the_first_epoch(clips, tmp_path):
 
 def test_memory_cache_and_no_cache(clips):
     paths, labels = clips
-    cached = make_dataset(paths, labels, config=config(cache="memory"), training=False)
-    uncached = make_dataset(paths, labels, config=config(), training=False, cache="none")
+    cached = make_dataset(paths, labels, **config(cache="memory"), training=False)
+    uncached = make_dataset(paths, labels, **config(cache="none"), training=False)
     first, _ = collect(cached)
     np.testing.assert_array_equal(collect(uncached)[0], first)
     for path in paths:
@@ -176,26 +179,26 @@ def test_unreadable_files_are_skipped_with_a_warning(clips, tmp_path, caplog):
     bad = tmp_path / "bad.wav"
     bad.write_bytes(b"not audio at all")
     with caplog.at_level(logging.WARNING, logger="ser_tf.data.pipeline"):
-        ds = make_dataset(paths + [str(bad)], list(labels) + [0], config=config(), training=False)
+        ds = make_dataset(paths + [str(bad)], list(labels) + [0], **config(), training=False)
     assert str(bad) in caplog.text and "skipped 1 of 7" in caplog.text
     assert collect(ds)[0].shape == (len(paths), N)
     with pytest.raises(DataError, match="none of the 1"):
-        make_dataset([str(bad)], [0], config=config(), training=False)
+        make_dataset([str(bad)], [0], **config(), training=False)
 
 
 def test_bad_arguments(clips):
     paths, labels = clips
     with pytest.raises(ParameterError, match="6 paths but 2 labels"):
-        make_dataset(paths, [0, 1], config=config(), training=False)
+        make_dataset(paths, [0, 1], **config(), training=False)
     with pytest.raises(ParameterError, match="empty"):
-        make_dataset([], [], config=config(), training=False)
+        make_dataset([], [], **config(), training=False)
     with pytest.raises(ParameterError, match="class indices"):
-        make_dataset(paths, [-1] * 6, config=config(), training=False)
+        make_dataset(paths, [-1] * 6, **config(), training=False)
     with pytest.raises(ConfigError, match="train_crop.*'middle'"):
-        make_dataset(paths, labels, config=config(train_crop="middle"), training=True)
+        make_dataset(paths, labels, **config(train_crop="middle"), training=True)
     with pytest.raises(ConfigError, match="augment.stretch.min_rate"):
         bad = config(augment={"stretch": {"enabled": True, "min_rate": 0}})
-        make_dataset(paths, labels, config=bad, training=True)
+        make_dataset(paths, labels, **bad, training=True)
 
 
 def test_each_header_is_read_once_from_load_data_to_dataset(tmp_path, monkeypatch, rng):

@@ -203,3 +203,18 @@ def test_check_disjoint_catches_leaks():
         check_disjoint(Split("path-leak", train=mixed, val=mixed[:1], test=a[1::2], method="random"))
     # Random splits share speakers by design; only files are checked.
     check_disjoint(Split("random", train=a[::2], val=a[1::4], test=a[3::4], method="random"))
+
+
+def test_splits_from_config_rebuilds_the_runs_splits_and_only_folds():
+    from ser_tf.data.splits import make_splits, splits_from_config
+    from ser_tf.errors import ConfigError
+    from ser_tf.settings import DataConfig
+
+    records = make_records(12)
+    data = DataConfig(split="kfold", n_folds=4, only_folds=[2, 4])
+    picked = splits_from_config(records, data=data, seed=3)
+    every = make_splits(records, method="kfold", n_folds=4, val_fraction=0.15, seed=3)
+    assert [s.name for s in picked] == [every[1].name, every[3].name]
+    assert [r.path for r in picked[0].test] == [r.path for r in every[1].test]
+    with pytest.raises(ConfigError, match=r"data.only_folds \[5\].*1..4"):
+        splits_from_config(records, data=DataConfig(split="kfold", n_folds=4, only_folds=[5]), seed=3)

@@ -50,9 +50,9 @@ def voice(kind: str, seconds: float, *, amp: float = 0.3, seed: int = 0, sr: int
 
 
 def tiny_config() -> dict:
-    from ser_tf.config import CONFIG_DIR, load_config
+    from ser_tf.settings import SerConfig
 
-    config = load_config(CONFIG_DIR / "base.yaml")
+    config = SerConfig().to_dict()
     config["audio"]["duration"] = WINDOW_S
     config["features"]["n_mels"] = 16
     config["model"].update(

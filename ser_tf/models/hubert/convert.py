@@ -28,6 +28,7 @@ from typing import Dict, List, Mapping, Optional
 
 import numpy as np
 
+from ser_tf.constants import SAMPLE_RATE, samples_for
 from ser_tf.errors import ModelError
 from ser_tf.models.hubert.hf_checkpoint import (  # noqa: F401 - re-exported for convenience
     SUPPORTED_MODEL_TYPES,

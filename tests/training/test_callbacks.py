@@ -1,0 +1,45 @@
+"""ser_tf.training.callbacks: which callbacks a train section asks for, in their order."""
+
+import dataclasses
+
+import keras
+import pytest
+
+from ser_tf.errors import ConfigError
+from ser_tf.settings import TrainConfig
+from ser_tf.training.callbacks import ValidationUA, make_callbacks
+
+
+def _kinds(train, tmp_path):
+    cbs = make_callbacks(train=train, fold_dir=tmp_path, val_dataset=None, val_labels=[0, 1], verbose=0)
+    return cbs, [type(cb).__name__ for cb in cbs]
+
+
+def test_defaults(tmp_path):
+    cbs, kinds = _kinds(TrainConfig(), tmp_path)
+    assert kinds == ["BackupAndRestore", "EarlyStopping", "ReduceLROnPlateau", "CSVLogger", "TensorBoard"]
+    stop = cbs[1]
+    assert stop.monitor == "val_loss" and stop.patience == 12 and stop.restore_best_weights
+    assert cbs[2].factor == 0.5 and cbs[2].patience == 5
+
+
+def test_val_ua_monitor_adds_validation_ua_first(tmp_path):
+    train = TrainConfig.from_mapping({"early_stopping": {"monitor": "val_ua", "patience": 3}})
+    cbs, kinds = _kinds(train, tmp_path)
+    assert isinstance(cbs[0], ValidationUA)
+    stop = next(cb for cb in cbs if isinstance(cb, keras.callbacks.EarlyStopping))
+    assert stop.monitor == "val_ua" and stop.patience == 3 and stop.mode == "max"
+
+
+def test_schedule_or_null_reduce_lr_drops_the_plateau_callback_and_no_backup(tmp_path):
+    _, kinds = _kinds(TrainConfig(lr_schedule="linear"), tmp_path)
+    assert "ReduceLROnPlateau" not in kinds
+    _, kinds = _kinds(TrainConfig.from_mapping({"reduce_lr": None, "checkpoint_every_epoch": False}), tmp_path)
+    assert "ReduceLROnPlateau" not in kinds and "BackupAndRestore" not in kinds
+
+
+def test_unknown_monitor_names_key_and_value(tmp_path):
+    train = TrainConfig()
+    train = dataclasses.replace(train, early_stopping=dataclasses.replace(train.early_stopping, monitor="loss"))
+    with pytest.raises(ConfigError, match=r"train.early_stopping.monitor.*'loss'"):
+        _kinds(train, tmp_path)
