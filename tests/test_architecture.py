@@ -3,7 +3,9 @@
 ser_tf is built in floors; a module may import modules on its own floor or below, never above:
 
     foundation     constants, errors, utils, config, runs  plain Python: numbers, errors, files, the config
-    data, layers   data, layers                             the corpora and tf.data pipeline; the Keras layers
+    data, layers   data, layers, settings                   the corpora and tf.data pipeline; the Keras layers;
+                                                            the typed config (it checks corpus specs
+                                                            with the data manifest)
     models         models                                   backbones, heads, the arch registry, saving
     inference      inference                                finding, loading and running a trained model
     evaluation     evaluation                               metrics, scoring and reports (may use inference)
@@ -35,7 +37,7 @@ ENTRY = "<entry points>"
 # The floors, bottom first: the one place where the architecture is declared.
 FLOORS = [
     ("foundation", {"constants", "errors", "utils", "config", "runs"}),
-    ("data, layers", {"data", "layers"}),
+    ("data, layers", {"data", "layers", "settings"}),
     ("models", {"models"}),
     ("inference", {"inference"}),
     ("evaluation", {"evaluation"}),

@@ -220,12 +220,12 @@ def test_each_header_is_read_once_from_load_data_to_dataset(tmp_path, monkeypatc
     monkeypatch.setattr(sf, "info", counting_info)
 
     bundle = load_data([f"ravdess={tmp_path / 'ravdess'}"])
-    ds = make_dataset(bundle.records, bundle.labels_array(), config=config(), training=False)
+    ds = make_dataset(bundle.records, bundle.labels_array(), **config(), training=False)
     assert sorted(reads) == sorted(r.path for r in bundle.records)  # once per file, no more
 
     reads.clear()
     paths = [r.path for r in bundle.records]
-    from_paths = make_dataset(paths, bundle.labels_array(), config=config(), training=False)
+    from_paths = make_dataset(paths, bundle.labels_array(), **config(), training=False)
     assert sorted(reads) == sorted(paths)  # plain paths: probed when the dataset is built
     waves, _ = collect(ds)
     np.testing.assert_array_equal(waves, collect(from_paths)[0])

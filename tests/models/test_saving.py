@@ -10,6 +10,7 @@ import keras
 import numpy as np
 
 from ser_tf.layers import LogMelSpectrogram, StatisticsPooling
+from ser_tf.settings import TrainConfig
 from ser_tf.training.optim import make_optimizer
 from tests.helpers import waveform_batch
 
@@ -43,8 +44,8 @@ def test_saved_models_load_in_a_fresh_process_after_import_ser_tf(tmp_path, rng)
     x = waveform_batch(rng, batch=2, seconds=0.5)
     # Compiled as a run compiles it (warm-up then linear decay: ser_tf's WarmupThen schedule),
     # so reloading with Keras's default compile=True needs that class registered too.
-    optimizer = make_optimizer({"optimizer": "adamw", "learning_rate": 1e-3, "lr_schedule": "linear",
-                                "warmup_ratio": 0.5, "epochs": 2}, steps_per_epoch=2)
+    train = TrainConfig(optimizer="adamw", learning_rate=1e-3, lr_schedule="linear", warmup_ratio=0.5, epochs=2)
+    optimizer = make_optimizer(train=train, steps_per_epoch=2)
     model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     model.fit(x, np.array([0, 2]), epochs=1, verbose=0)
     expected = model.predict(x, verbose=0)
