@@ -10,6 +10,7 @@ from ser_tf.layers.mel_filters import hz_to_mel, mel_filterbank, mel_to_hz
 from ser_tf.layers.mfcc import MFCC
 from ser_tf.layers.pooling import AttentionPooling, MaskedMeanPooling, StatisticsPooling
 from ser_tf.layers.spec_augment import SpecAugment
+from ser_tf.layers.whisper_log_mel import WhisperLogMel
 
 __all__ = [
     "AttentionPooling",
@@ -18,6 +19,7 @@ __all__ = [
     "MaskedMeanPooling",
     "StatisticsPooling",
     "SpecAugment",
+    "WhisperLogMel",
     "frontend_from_config",
     "hz_to_mel",
     "mel_filterbank",
