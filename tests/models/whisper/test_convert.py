@@ -14,10 +14,10 @@ from ser_tf.models.whisper.convert import (
 from ser_tf.models.whisper.presets import get_preset
 from tests.models.whisper.conftest import TINY_HF, hf_encoder_outputs
 
-# Every hidden state against transformers, float32 both sides (measured ~2e-6).
+# Every hidden state against transformers, float32 both sides (measured 2.1e-6, padded or not).
 HF_TOLERANCE = 1e-4
 # Against ctranslate2 run with compute_type="float32": both use the same (dequantised) weights,
-# so only float32 round-off differs (measured <= 1e-5 for every storage type).
+# so only float32 round-off differs (measured <= 1.9e-6 for every storage type).
 CT2_TOLERANCE = 1e-4
 
 
