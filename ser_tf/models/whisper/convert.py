@@ -24,6 +24,8 @@ were not zero.
 from __future__ import annotations
 
 import json
+import os
+import tempfile
 from pathlib import Path
 from typing import Dict, Mapping, Optional
 
@@ -248,7 +250,8 @@ def checkpoint_kind(folder) -> str:
     names = {p.name for p in folder.iterdir()}
     if "model.bin" in names:
         return "ct2"
-    hf_files = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin", "pytorch_model.bin.index.json")
+    hf_files = ("model.safetensors", "model.safetensors.index.json",
+                "pytorch_model.bin", "pytorch_model.bin.index.json")
     if names & set(hf_files):
         return "hf"
     raise ModelError(
@@ -301,7 +304,57 @@ def load_checkpoint(folder, *, preset: Optional[str] = None, n_mels: Optional[in
     return backbone
 
 
+def sidecar_config_path(weights_path) -> Path:
+    """``X.config.json`` beside ``X.weights.h5``: the backbone kwargs the weights belong to."""
+    weights_path = Path(weights_path)
+    name = weights_path.name
+    stem = name[: -len(".weights.h5")] if name.endswith(".weights.h5") else weights_path.stem
+    return weights_path.with_name(stem + ".config.json")
+
+
+def save_converted(backbone: WhisperEncoderBackbone, out) -> Path:
+    """Write ``backbone``'s weights to ``out`` (``X.weights.h5``) and its kwargs to ``X.config.json``.
+
+    Raises:
+        ModelError: ``out`` does not end in ``.weights.h5``.
+    """
+    from ser_tf.utils.io import write_json
+
+    out = Path(out)
+    if not out.name.endswith(".weights.h5"):
+        raise ModelError(f"output {str(out)!r} must end in '.weights.h5' (Keras weights file)")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=out.parent) as tmp:  # same filesystem: the rename is atomic
+        tmp_path = Path(tmp) / out.name
+        backbone.save_weights(tmp_path)
+        os.replace(tmp_path, out)
+    config = {k: v for k, v in backbone.get_config().items() if k not in ("name", "trainable", "dtype")}
+    write_json(sidecar_config_path(out), config)
+    return out
+
+
+def load_converted(path, **overrides) -> WhisperEncoderBackbone:
+    """A ``WhisperEncoderBackbone`` rebuilt from ``X.config.json`` with ``X.weights.h5`` loaded.
+
+    ``overrides`` replace config entries that do not change the weights' shapes (``dropout``).
+
+    Raises:
+        ModelError: a missing weights file or sidecar config.
+    """
+    path = Path(path)
+    config_path = sidecar_config_path(path)
+    if not path.is_file():
+        raise ModelError(f"weights file {str(path)!r} does not exist")
+    if not config_path.is_file():
+        raise ModelError(f"{str(config_path)!r} is missing: it records the architecture of {str(path)!r}")
+    config = json.loads(config_path.read_text(encoding="utf-8"))
+    backbone = WhisperEncoderBackbone(**{**config, **overrides})
+    backbone.load_weights(path)
+    return backbone
+
+
 __all__ = [
     "backbone_kwargs_from_ct2", "backbone_kwargs_from_hf_config", "checkpoint_kind", "encoder_state_from_ct2",
-    "encoder_state_from_hf", "load_checkpoint", "port_weights", "read_checkpoint", "read_hf_config",
+    "encoder_state_from_hf", "load_checkpoint", "load_converted", "port_weights", "read_checkpoint",
+    "read_hf_config", "save_converted", "sidecar_config_path",
 ]

@@ -59,7 +59,8 @@ def test_matches_ctranslate2(ct2_whisper, hf_whisper, features, quantization):
     # The clip's own length, and (once) Whisper's 30 s window.
     for frames in (200, 3000) if quantization == "float32" else (200,):
         batch = np.resize(features, (2, frames, 80)).astype(np.float32)
-        want = np.array(reference.encode(ctranslate2.StorageView.from_array(np.ascontiguousarray(batch.transpose(0, 2, 1)))))
+        channels_first = ctranslate2.StorageView.from_array(np.ascontiguousarray(batch.transpose(0, 2, 1)))
+        want = np.array(reference.encode(channels_first))
         got = backbone(backbone_inputs(batch))["sequence_output"].numpy()
         assert got.shape == want.shape == (2, frames // 2, 64)
         assert np.abs(got - want).max() < CT2_TOLERANCE, (quantization, frames, np.abs(got - want).max())

@@ -13,6 +13,7 @@ import pytest
 
 from ser_tf.layers.whisper_log_mel import WhisperLogMel
 from ser_tf.models.whisper.backbone import backbone_inputs
+from ser_tf.models.whisper.compare import synthetic_vowel
 from ser_tf.models.whisper.convert import load_checkpoint
 
 SHA256 = "1a5afae06a4db91c975c9a9d78be5cc110ee4ea022ad57d55492e4550e936b2a"
@@ -39,26 +40,15 @@ def wheel_model():
     return folder
 
 
-def vowel(seconds=3.0):
-    """A synthetic /a/-like vowel: a 120 Hz glottal pulse train with vibrato, formants at 700 / 1200 Hz."""
-    t = np.arange(int(SR * seconds)) / SR
-    f0 = 120.0 * (1 + 0.1 * np.sin(2 * np.pi * 0.5 * t))
-    phase = 2 * np.pi * np.cumsum(f0) / SR
-    y = sum(
-        np.sin(k * phase) * (np.exp(-(((k * f0 - 700) / 300) ** 2)) + 0.5 * np.exp(-(((k * f0 - 1200) / 400) ** 2)))
-        for k in range(1, 40)
-    )
-    return (0.3 * y / np.abs(y).max()).astype(np.float32)
-
-
 def test_real_tiny_en_matches_ctranslate2(wheel_model):
     ctranslate2 = pytest.importorskip("ctranslate2")
     backbone = load_checkpoint(wheel_model, preset="whisper_tiny_en", n_mels=80)
     reference = ctranslate2.models.Whisper(str(wheel_model), device="cpu", compute_type="float32")
-    y = vowel()
+    y = synthetic_vowel(3.0)
     for name, audio in (("30 s window", np.pad(y, (0, 30 * SR - y.size))), ("own length", y)):
         features = WhisperLogMel()(audio[None]).numpy()
-        want = np.array(reference.encode(ctranslate2.StorageView.from_array(np.ascontiguousarray(features.transpose(0, 2, 1)))))
+        channels_first = ctranslate2.StorageView.from_array(np.ascontiguousarray(features.transpose(0, 2, 1)))
+        want = np.array(reference.encode(channels_first))
         got = backbone(backbone_inputs(features))["sequence_output"].numpy()
         assert got.shape == want.shape == (1, features.shape[1] // 2, 384), name
         assert np.abs(got - want).max() < TOLERANCE, (name, np.abs(got - want).max())

@@ -1,0 +1,1 @@
+"""Command-line tools that wrap library functions (each one a thin ``argparse`` front)."""
