@@ -11,11 +11,12 @@ Reproduces, in float32 TensorFlow, ``transformers.WhisperFeatureExtractor`` (and
 
 The feature extractor first pads every clip to 30 s; this layer does not, so a clip of ``n``
 samples gives ``n // 160`` frames (10 ms each). On the same (e.g. 30 s padded) input the two agree
-to the tolerance stated in ``tests/layers/test_whisper_log_mel.py`` (about 1e-4 on the scaled
-log-mel, float32 vs float64). The peak and clamp are taken per utterance over all its frames, so a
-batch padded with zeros gives the same valid frames as each clip alone only while the padding does
-not change the clip's own frames (reflect padding at the clip's end sees the zeros): compute
-features clip by clip, or accept a difference in the last two frames.
+to the tolerance stated in ``tests/layers/test_whisper_log_mel.py`` (1e-4 on the scaled log-mel;
+measured 1e-6 to 7e-5). In a batch of zero-padded clips, a clip's frames equal those of the clip
+alone except at most the last, whose reflect padding now sees zeros instead of the mirrored signal
+(0.014 apart in ``tests/models/whisper/test_backbone.py``): the peak and the clamp at peak - 8 are
+per row, and padding at the log floor leaves the peak alone. ``WaveformFrameMask``
+(``ser_tf.models.whisper.layers``) gives the matching frame mask.
 """
 
 from __future__ import annotations

@@ -165,6 +165,19 @@ class WhisperEncoderBackbone(keras.Model):
         self.dropout = float(dropout)
         self._dtype_arg = dtype
 
+    def call(self, inputs, training=None, mask=None, **kwargs):
+        # Where the frame count is known (eager calls, predict), say what is wrong instead of
+        # failing inside the position table's slice.
+        features = inputs.get("features") if isinstance(inputs, dict) else None
+        frames = None if features is None or len(features.shape) != 3 else features.shape[1]
+        if frames is not None and frames > 2 * self.max_source_positions:
+            raise ParameterError(
+                f"{self.name}: got {frames} log-mel frames; at most {2 * self.max_source_positions} "
+                f"(max_source_positions={self.max_source_positions}, i.e. "
+                f"{2 * self.max_source_positions / 100:g} s) fit the position table: split longer clips"
+            )
+        return super().call(inputs, training=training, mask=mask, **kwargs)
+
     def output_frames(self, num_frames: int) -> int:
         """Output frames for ``num_frames`` log-mel frames: ``ceil(num_frames / 2)`` (20 ms each)."""
         return -(-int(num_frames) // 2)

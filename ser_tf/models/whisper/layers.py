@@ -65,3 +65,31 @@ class StridedMask(keras.layers.Layer):
         config = super().get_config()
         config["stride"] = self.stride
         return config
+
+
+@keras.saving.register_keras_serializable(package="ser_tf")
+class WaveformFrameMask(keras.layers.Layer):
+    """Sample mask -> mask of the ``WhisperLogMel`` frames: ``mask[:, hop - 1 :: hop]``.
+
+    A clip of ``n`` real samples has ``n // hop_length`` log-mel frames, frame ``t`` being real
+    when sample ``(t + 1) * hop_length - 1`` is; the result has ``samples // hop_length`` frames,
+    as many as ``WhisperLogMel`` gives for the padded batch.
+
+    Call args:
+        inputs: ``(batch, samples)`` sample mask, nonzero / True for real samples (a prefix).
+
+    Returns:
+        ``(batch, samples // hop_length)`` int32.
+    """
+
+    def __init__(self, *, hop_length: int = 160, **kwargs):
+        super().__init__(**kwargs)
+        self.hop_length = int(hop_length)
+
+    def call(self, inputs):
+        return ops.cast(ops.cast(inputs[:, self.hop_length - 1 :: self.hop_length], "bool"), "int32")
+
+    def get_config(self):
+        config = super().get_config()
+        config["hop_length"] = self.hop_length
+        return config

@@ -92,3 +92,53 @@ def test_presets():
 def test_bad_arguments(kwargs, match):
     with pytest.raises(ParameterError, match=match):
         WhisperEncoderBackbone(**{**get_preset("whisper_test_tiny"), **kwargs})
+
+
+def test_too_many_frames_is_an_error():
+    small = WhisperEncoderBackbone(num_layers=1, hidden_dim=8, num_heads=2, intermediate_dim=16, max_source_positions=10)
+    assert small(backbone_inputs(np.zeros((1, 20, 80))))["sequence_output"].shape == (1, 10, 8)
+    with pytest.raises(ParameterError, match=r"got 21 log-mel frames; at most 20 \(max_source_positions=10"):
+        small(backbone_inputs(np.zeros((1, 21, 80))))
+
+
+def test_composes_with_the_log_mel_front_end(backbone, tmp_path):
+    """waveform + sample mask -> WhisperLogMel + WaveformFrameMask -> backbone, in one saved model.
+
+    The 0.5 s clip zero-padded to 0.8 s gives, on its 25 valid encoder frames, the clip alone up
+    to the log-mel's reflect padding at its end, which the batch replaces by zeros: the last
+    log-mel frame differs (measured 0.014), so the last encoder frame does (0.003); the others
+    agree to float round-off (the per-clip clamp at max - 8 is untouched here).
+    """
+    from ser_tf.layers.whisper_log_mel import WhisperLogMel
+    from ser_tf.models.whisper.layers import WaveformFrameMask
+
+    waveform = keras.Input(shape=(None,), name="waveform")
+    sample_mask = keras.Input(shape=(None,), dtype="int32", name="sample_mask")
+    features = WhisperLogMel(name="log_mel")(waveform)
+    frame_mask = WaveformFrameMask(name="frame_mask")(sample_mask)
+    outputs = backbone({"features": features, "padding_mask": frame_mask})
+    model = keras.Model([waveform, sample_mask], [outputs["sequence_output"], outputs["padding_mask"]])
+    audio = (0.1 * np.random.default_rng(0).standard_normal((2, 12800))).astype(np.float32)
+    mask = np.ones((2, 12800), "int32")
+    audio[1, 8000:], mask[1, 8000:] = 0.0, 0
+    sequence, valid = model([audio, mask])
+    assert sequence.shape == (2, 40, 64) and valid.numpy().sum(axis=1).tolist() == [40, 25]
+    alone, _ = model([audio[1:, :8000], mask[1:, :8000]])
+    assert alone.shape == (1, 25, 64)
+    assert np.abs(sequence[1, :24] - alone[0, :24]).max() < 1e-4
+    assert np.abs(sequence[1, 24] - alone[0, 24]).max() < 0.05
+    path = tmp_path / "composed.keras"
+    model.save(path)
+    restored = keras.models.load_model(path)
+    assert_allclose(restored([audio, mask])[0], sequence, atol=1e-5)
+
+
+@pytest.mark.parametrize("valid", [12800, 8000, 8100, 159, 0])
+def test_waveform_frame_mask_counts_log_mel_frames(valid):
+    from ser_tf.layers.whisper_log_mel import whisper_frame_count
+    from ser_tf.models.whisper.layers import WaveformFrameMask
+
+    mask = np.zeros((1, 12800), "int32")
+    mask[0, :valid] = 1
+    frames = WaveformFrameMask()(mask).numpy()
+    assert frames.shape == (1, whisper_frame_count(12800)) and frames.sum() == whisper_frame_count(valid)
