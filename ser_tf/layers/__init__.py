@@ -17,6 +17,7 @@ from ser_tf.layers.pooling import (
     StatisticsPooling,
 )
 from ser_tf.layers.spec_augment import SpecAugment
+from ser_tf.layers.whisper_log_mel import WhisperLogMel
 
 __all__ = [
     "AttentionPooling",
@@ -27,6 +28,7 @@ __all__ = [
     "StatisticsPooling",
     "SpecAugment",
     "WeightedLayerSum",
+    "WhisperLogMel",
     "frontend_from_config",
     "hz_to_mel",
     "mel_filterbank",
