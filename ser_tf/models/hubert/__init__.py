@@ -27,10 +27,10 @@ from typing import Mapping
 import keras
 
 from ser_tf.errors import ConfigError, ModelError
+from ser_tf.layers.masks import AllValidMask
 from ser_tf.models.head import features_kind, head_from_hparams, model_hparams
 from ser_tf.models.hubert.backbone import HubertBackbone, architecture_kwargs
 from ser_tf.models.hubert.finetune import freeze_layers, make_callbacks
-from ser_tf.models.hubert.layers import AllValidMask
 from ser_tf.models.hubert.presets import get_preset, list_presets
 from ser_tf.models.registry import register_arch
 
