@@ -223,6 +223,14 @@ class HubertBackbone(keras.Model):
     def transformer_layers(self) -> list:
         return list(self._parts["transformer_layers"])
 
+    def transfer_parts(self) -> dict:
+        """What ``ser_tf.models.transfer`` needs to run the top layers from a cached hidden state:
+        the transformer layers and, for the pre-LN models, the final LayerNorm that turns the last
+        (raw) hidden state into ``sequence_output``."""
+        return {"layers": self.transformer_layers,
+                "final_norm": self.encoder_layer_norm if self.normalize_first else None,
+                "normed_last_state": False}
+
     def encode(self, waveform, padding_mask, span_mask=None) -> dict:
         """Apply this backbone's layers (shared weights) to new inputs, optionally with a span mask.
 

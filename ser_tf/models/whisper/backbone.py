@@ -178,6 +178,13 @@ class WhisperEncoderBackbone(keras.Model):
             )
         return super().call(inputs, training=training, mask=mask, **kwargs)
 
+    def transfer_parts(self) -> dict:
+        """What ``ser_tf.models.transfer`` needs to run the top layers from a cached hidden state:
+        the transformer layers, the final LayerNorm (whose output is also ``hidden_states[-1]``)
+        and the layers that never train (the sinusoidal positions)."""
+        return {"layers": list(self.encoder_layers), "final_norm": self.layer_norm, "normed_last_state": True,
+                "fixed": [self.position_embedding]}
+
     def output_frames(self, num_frames: int) -> int:
         """Output frames for ``num_frames`` log-mel frames: ``ceil(num_frames / 2)`` (20 ms each)."""
         return -(-int(num_frames) // 2)

@@ -272,7 +272,7 @@ def read_checkpoint(folder) -> tuple:
 
 
 def load_checkpoint(folder, *, preset: Optional[str] = None, n_mels: Optional[int] = None,
-                    dtype=None) -> WhisperEncoderBackbone:
+                    dtype=None, name: Optional[str] = None) -> WhisperEncoderBackbone:
     """A ``WhisperEncoderBackbone`` with the encoder weights of an HF or CTranslate2 folder.
 
     Args:
@@ -280,6 +280,7 @@ def load_checkpoint(folder, *, preset: Optional[str] = None, n_mels: Optional[in
         preset: if given, the checkpoint must have this preset's architecture.
         n_mels: if given, the checkpoint must take this many mel bands (the front-end's).
         dtype: dtype policy of the backbone.
+        name: the backbone's name (default ``whisper_encoder_backbone``; a classifier's is ``encoder``).
 
     Raises:
         ModelError: a missing, truncated or unsupported checkpoint (see ``read_ct2_model``).
@@ -299,7 +300,7 @@ def load_checkpoint(folder, *, preset: Optional[str] = None, n_mels: Optional[in
         if differ:
             details = ", ".join(f"{k}: {found[k]!r} (preset {expected[k]!r})" for k in differ)
             raise ConfigError(f"{str(folder)!r} does not have the architecture of preset {preset!r}: {details}")
-    backbone = WhisperEncoderBackbone(**kwargs, dtype=dtype)
+    backbone = WhisperEncoderBackbone(**kwargs, dtype=dtype, **({"name": name} if name else {}))
     port_weights(backbone, state)
     return backbone
 
@@ -336,7 +337,8 @@ def save_converted(backbone: WhisperEncoderBackbone, out) -> Path:
 def load_converted(path, **overrides) -> WhisperEncoderBackbone:
     """A ``WhisperEncoderBackbone`` rebuilt from ``X.config.json`` with ``X.weights.h5`` loaded.
 
-    ``overrides`` replace config entries that do not change the weights' shapes (``dropout``).
+    ``overrides`` replace config entries that do not change the weights' shapes (``dropout``,
+    ``name``).
 
     Raises:
         ModelError: a missing weights file or sidecar config.

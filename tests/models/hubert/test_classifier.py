@@ -22,9 +22,9 @@ def test_classifier_saves_and_reloads(tmp_path, audio, pooling, weighted):
     np.testing.assert_allclose(probs.sum(axis=1), 1.0, atol=1e-5)
     names = [layer.name for layer in model.layers]
     head = ["projector", "pooling", "dense_dropout", "classifier"]
-    assert names == ["waveform", "all_valid_mask", "hubert_backbone"] + ["weighted_layer_sum"] * weighted + head
+    assert names == ["waveform", "all_valid_mask", "encoder"] + ["weighted_layer_sum"] * weighted + head
     reloaded = run_model_saving_test(model, audio[:, :6000], tmp_path)
-    assert reloaded["keras"].get_layer("hubert_backbone").get_config() == model.get_layer("hubert_backbone").get_config()
+    assert reloaded["keras"].get_layer("encoder").get_config() == model.get_layer("encoder").get_config()
 
 
 def test_pooling_gets_the_backbone_padding_mask(audio):
