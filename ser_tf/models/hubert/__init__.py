@@ -33,6 +33,7 @@ from ser_tf.models.hubert.backbone import HubertBackbone, architecture_kwargs
 from ser_tf.models.hubert.finetune import freeze_layers, make_callbacks
 from ser_tf.models.hubert.presets import get_preset, list_presets
 from ser_tf.models.registry import register_arch
+from ser_tf.models.saving import load_weights_exactly
 from ser_tf.models.transfer import ENCODER_LAYER, named_encoder
 
 __all__ = ["HubertBackbone", "build_classifier", "load_backbone", "get_preset", "list_presets", "ARCH_PRESETS"]
@@ -112,33 +113,8 @@ def load_backbone(*, preset: str, pretrained=None, name: str = ENCODER_LAYER) ->
         _check_architecture(backbone.get_config(), preset, path)
         return backbone
     backbone = HubertBackbone(**kwargs, name=name)
-    # Keras ignores extra variables in a weights file; count them so a bigger model is no match.
-    stored = _count_h5_variables(path)
-    if stored != len(backbone.weights):
-        raise ModelError(f"cannot load {str(path)!r} into preset {preset!r}: the file holds {stored} "
-                         f"variables, the preset has {len(backbone.weights)}")
-    try:
-        backbone.load_weights(path)
-    except Exception as err:  # Keras raises ValueError/KeyError variants on mismatched files
-        raise ModelError(f"cannot load {str(path)!r} into preset {preset!r}: {err}") from err
+    load_weights_exactly(backbone, path, into=f"preset {preset!r}")
     return backbone
-
-
-def _count_h5_variables(path) -> int:
-    import h5py
-
-    count = 0
-
-    def visit(name, obj):
-        nonlocal count
-        count += isinstance(obj, h5py.Dataset)
-
-    try:
-        with h5py.File(path, "r") as handle:
-            handle.visititems(visit)
-    except OSError as err:
-        raise ModelError(f"{str(path)!r} is not a Keras weights file: {err}") from None
-    return count
 
 
 def build_classifier(backbone: HubertBackbone, *, num_classes: int, hparams=None,

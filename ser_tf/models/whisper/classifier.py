@@ -29,6 +29,7 @@ from ser_tf.layers.masks import AllValidMask
 from ser_tf.layers.whisper_log_mel import WHISPER_HOP_LENGTH, WhisperLogMel
 from ser_tf.models.head import HEAD_HPARAMS as _HEAD_DEFAULTS
 from ser_tf.models.head import features_kind, head_from_hparams, model_hparams
+from ser_tf.models.saving import load_weights_exactly
 from ser_tf.models.transfer import ENCODER_LAYER, freeze_encoder, named_encoder
 from ser_tf.models.whisper.backbone import WhisperEncoderBackbone, architecture_kwargs
 from ser_tf.models.whisper.layers import WaveformFrameMask
@@ -159,10 +160,7 @@ def load_encoder(*, preset: str, checkpoint=None, name: str = ENCODER_LAYER) -> 
         _check_architecture(encoder.get_config(), preset, path)
         return encoder
     encoder = WhisperEncoderBackbone(**get_preset(preset), name=name)
-    try:
-        encoder.load_weights(path)
-    except Exception as err:  # Keras raises ValueError/KeyError variants on mismatched files
-        raise ModelError(f"cannot load {str(path)!r} into preset {preset!r}: {err}") from err
+    load_weights_exactly(encoder, path, into=f"preset {preset!r}")
     return encoder
 
 

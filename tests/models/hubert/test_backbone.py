@@ -78,7 +78,7 @@ def test_pretrained_weights_load_and_architecture_is_checked(tmp_path, audio):
     with pytest.raises(ConfigError, match=r"num_layers: 3 \(preset 2\)"):
         load_backbone(preset="hubert_tiny", pretrained=other)
     (tmp_path / "b.config.json").unlink()  # without its config, the extra layer must still be noticed
-    with pytest.raises(ModelError, match="cannot load .* holds 67 variables, the preset has 51"):
+    with pytest.raises(ModelError, match="cannot load .* holds 67 variables, preset 'hubert_tiny' has 51"):
         load_backbone(preset="hubert_tiny", pretrained=other)
     with pytest.raises(ModelError, match="does not exist"):
         load_backbone(preset="hubert_tiny", pretrained=tmp_path / "missing.weights.h5")
