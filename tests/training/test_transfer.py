@@ -192,3 +192,28 @@ def test_rate_groups_give_each_layer_below_the_top_a_decayed_rate():
         (pytest.approx(5e-5), ["encoder/encoder_layer_2/kernel"]),
     ]
     assert len(transfer.rate_groups(variables, base_rate=1e-3, scale=0.1, decay=1.0)) == 1
+
+
+def test_resume_continues_an_interrupted_transfer_fold(demo_root, private_cache, tmp_path):
+    class Interrupted(Exception):
+        pass
+
+    original = keras.callbacks.CSVLogger.on_epoch_end
+
+    def interrupt_after_second_epoch(self, epoch, logs=None):
+        original(self, epoch, logs)
+        if epoch == 1:
+            raise Interrupted
+
+    config = _config(demo_root, "train.epochs=3", "train.early_stopping.patience=10")
+    keras.callbacks.CSVLogger.on_epoch_end = interrupt_after_second_epoch
+    try:
+        with pytest.raises(Interrupted):
+            run_training(config, run_dir=tmp_path / "run", verbose=0, log=lambda *_: None)
+    finally:
+        keras.callbacks.CSVLogger.on_epoch_end = original
+    run = runs.RunFolder(tmp_path / "run")
+    assert run.backup.exists() and not run.model_keras.exists()
+    run_training(config, run_dir=tmp_path / "run", resume=True, verbose=0, log=lambda *_: None)
+    epochs = [row.split(",")[0] for row in run.history_csv.read_text().splitlines()[1:]]
+    assert epochs == ["0", "1", "2"] and run.model_keras.is_file() and not run.backup.exists()
