@@ -12,6 +12,8 @@ loads through this module with ``compile=False``.
 
 from __future__ import annotations
 
+from typing import Mapping
+
 from ser_tf.errors import ModelError
 
 
@@ -45,6 +47,13 @@ def load_model(filepath, custom_objects=None, compile: bool = True, safe_mode: b
 
     return keras.saving.load_model(filepath, custom_objects=custom_objects, compile=compile, safe_mode=safe_mode)
 
+
+
+def architecture_differences(expected: Mapping, found: Mapping) -> str:
+    """``"num_layers: 2 (preset 4), ..."``: the keys of ``expected`` (a preset's shape-defining
+    kwargs) whose value in ``found`` (a checkpoint's) differs, for an error message; ``""`` if none."""
+    differ = sorted(k for k in expected if expected[k] != found.get(k))
+    return ", ".join(f"{k}: {found.get(k)!r} (preset {expected[k]!r})" for k in differ)
 
 
 def count_h5_variables(path) -> int:

@@ -116,11 +116,14 @@ def find_encoder(model: keras.Model) -> keras.Model:
             f"has one); its layers: {[layer.name for layer in model.layers]}"
         ) from None
     if not isinstance(encoder, keras.Model) or not hasattr(encoder, "_outputs_struct"):
-        raise ModelError(f"layer {ENCODER_LAYER!r} of {model.name!r} is a {type(encoder).__name__}, not a functional keras.Model")
+        raise ModelError(f"layer {ENCODER_LAYER!r} of {model.name!r} is a {type(encoder).__name__}, "
+                         "not a functional keras.Model")
     struct = encoder._outputs_struct
-    missing = [k for k in ("hidden_states", "sequence_output", "padding_mask") if not isinstance(struct, dict) or k not in struct]
+    missing = [k for k in ("hidden_states", "sequence_output", "padding_mask")
+               if not isinstance(struct, dict) or k not in struct]
     if missing:
-        raise ModelError(f"the encoder of {model.name!r} has no output {missing}; it returns {type(struct).__name__} {struct!r}")
+        raise ModelError(f"the encoder of {model.name!r} has no output {missing}; "
+                         f"it returns {type(struct).__name__} {struct!r}")
     return encoder
 
 
@@ -132,7 +135,8 @@ def _graph_nodes(model: keras.Model) -> list:
 def _encoder_node(model: keras.Model, encoder: keras.Model):
     nodes = [node for node in _graph_nodes(model) if node.operation is encoder]
     if len(nodes) != 1 or len(nodes[0].arguments.args) != 1:
-        raise ModelError(f"the encoder of {model.name!r} must be called once, on one (dict) argument; found {len(nodes)} calls")
+        raise ModelError(f"the encoder of {model.name!r} must be called once, on one (dict) argument; "
+                         f"found {len(nodes)} calls")
     return nodes[0]
 
 

@@ -33,7 +33,7 @@ from ser_tf.models.hubert.backbone import HubertBackbone, architecture_kwargs
 from ser_tf.models.hubert.finetune import freeze_layers, make_callbacks
 from ser_tf.models.hubert.presets import get_preset, list_presets
 from ser_tf.models.registry import register_arch
-from ser_tf.models.saving import load_weights_exactly
+from ser_tf.models.saving import architecture_differences, load_weights_exactly
 from ser_tf.models.transfer import ENCODER_LAYER, named_encoder
 
 __all__ = ["HubertBackbone", "build_classifier", "load_backbone", "get_preset", "list_presets", "ARCH_PRESETS"]
@@ -72,11 +72,8 @@ HPARAMS = {
 
 
 def _check_architecture(found: Mapping, preset: str, source) -> None:
-    expected = architecture_kwargs(get_preset(preset))
-    got = architecture_kwargs(dict(found))
-    differ = sorted(k for k in expected if expected[k] != got.get(k))
-    if differ:
-        details = ", ".join(f"{k}: {got.get(k)!r} (preset {expected[k]!r})" for k in differ)
+    details = architecture_differences(architecture_kwargs(get_preset(preset)), architecture_kwargs(dict(found)))
+    if details:
         raise ConfigError(
             f"model.pretrained={str(source)!r} does not have the architecture of preset {preset!r}: {details}; "
             f"pick the matching arch/model.preset (presets: {sorted(list_presets())})"

@@ -31,7 +31,7 @@ from ser_tf.models.head import HEAD_HPARAMS as _HEAD_DEFAULTS
 from ser_tf.models.head import features_kind, head_from_hparams, model_hparams
 from ser_tf.models.saving import load_weights_exactly
 from ser_tf.models.transfer import ENCODER_LAYER, freeze_encoder, named_encoder
-from ser_tf.models.whisper.backbone import WhisperEncoderBackbone, architecture_kwargs
+from ser_tf.models.whisper.backbone import WhisperEncoderBackbone
 from ser_tf.models.whisper.layers import WaveformFrameMask
 from ser_tf.models.whisper.presets import get_preset
 
@@ -109,16 +109,6 @@ def _check_preset(preset) -> str:
     return preset
 
 
-def _check_architecture(found: Mapping, preset: str, source) -> None:
-    expected = architecture_kwargs(get_preset(preset))
-    got = architecture_kwargs(dict(found))
-    differ = sorted(k for k in expected if expected[k] != got.get(k))
-    if differ:
-        details = ", ".join(f"{k}: {got.get(k)!r} (preset {expected[k]!r})" for k in differ)
-        raise ConfigError(f"model.checkpoint={str(source)!r} does not have the architecture of preset "
-                          f"{preset!r}: {details}")
-
-
 def load_encoder(*, preset: str, checkpoint=None, name: str = ENCODER_LAYER) -> WhisperEncoderBackbone:
     """A ``WhisperEncoderBackbone`` of ``preset`` named ``name``, with weights from ``checkpoint``.
 
@@ -157,7 +147,7 @@ def load_encoder(*, preset: str, checkpoint=None, name: str = ENCODER_LAYER) -> 
         )
     if convert.sidecar_config_path(path).is_file():
         encoder = convert.load_converted(path, name=name)
-        _check_architecture(encoder.get_config(), preset, path)
+        convert.check_architecture(encoder.get_config(), preset=preset, source=path)
         return encoder
     encoder = WhisperEncoderBackbone(**get_preset(preset), name=name)
     load_weights_exactly(encoder, path, into=f"preset {preset!r}")

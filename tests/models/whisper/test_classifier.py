@@ -70,7 +70,8 @@ def test_the_encoder_sees_every_frame_as_real(audio):
 
 
 def test_freeze_modes_set_the_trainable_weights():
-    head = len(_build(freeze="none").trainable_weights) - len(_build(freeze="none").get_layer("encoder").trainable_weights)
+    full = _build(freeze="none")
+    head = len(full.trainable_weights) - len(full.get_layer("encoder").trainable_weights)
     assert len(_build().trainable_weights) == head  # freeze: all (default)
     model = _build(freeze="top_k", finetune_layers=1)
     encoder = model.get_layer("encoder")
@@ -81,7 +82,8 @@ def test_freeze_modes_set_the_trainable_weights():
 def test_builder_errors():
     with pytest.raises(ConfigError, match=r"\['pooling_type'\].*'whisper'.*valid keys: \[.*'finetune_layers'"):
         _build(pooling_type="mean")
-    with pytest.raises(ConfigError, match=r"model.preset must be one of \['whisper_tiny', .*'whisper_large_v3'\].*'whisper_huge'"):
+    with pytest.raises(ConfigError,
+                       match=r"model.preset must be one of \['whisper_tiny', .*'whisper_large_v3'\].*'whisper_huge'"):
         _build(preset="whisper_huge")
     with pytest.raises(ConfigError, match=r"'whisper'.*features.kind.*'logmel'"):
         build_model("whisper", num_classes=3, config={"model": TINY, "features": {"kind": "logmel"}})
