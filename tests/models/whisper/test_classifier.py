@@ -10,6 +10,7 @@ import ser_tf
 from ser_tf.config import CONFIG_DIR, load_config
 from ser_tf.errors import ConfigError, ModelError
 from ser_tf.models.registry import build_model, list_archs
+from ser_tf.models.transfer import encoder_view
 from ser_tf.models.whisper import HPARAMS
 from ser_tf.models.whisper.backbone import WhisperEncoderBackbone
 from ser_tf.models.whisper.classifier import PRESET_CHOICES, load_encoder
@@ -144,3 +145,38 @@ def test_a_partly_frozen_classifier_reloads_with_its_flags(tmp_path, audio, free
     reloaded = run_model_saving_test(model, audio, tmp_path, atol=1e-5)
     for suffix, restored in reloaded.items():
         assert [w.path for w in restored.trainable_weights] == [w.path for w in model.trainable_weights], suffix
+
+
+def test_a_trained_classifier_loads_in_a_fresh_process(tmp_path, audio):
+    # As a run saves it: compiled, partly frozen, both formats; loaded with ser_tf.load_model only.
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from tests.models.test_saving import LOAD_SCRIPT, ROOT
+
+    model = _build(freeze="top_k", finetune_layers=1)
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    model.fit(audio, np.array([0, 2]), epochs=1, verbose=0)
+    expected = model.predict(audio, verbose=0)
+    paths = [tmp_path / "model.keras", tmp_path / "model.h5"]
+    for path in paths:
+        model.save(path)
+    np.save(tmp_path / "x.npy", audio)
+    done = subprocess.run([sys.executable, "-c", LOAD_SCRIPT, str(tmp_path / "x.npy"), *map(str, paths)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
+    assert done.returncode == 0, done.stderr[-3000:]
+    predictions = json.loads(done.stdout.strip().splitlines()[-1])
+    for path in paths:
+        np.testing.assert_allclose(predictions[str(path)], expected, atol=1e-5, err_msg=path.suffix)
+
+
+@pytest.mark.parametrize("samples", [8000, 8159, 4801])
+def test_any_clip_length(rng, samples):
+    model = _build(pooling="masked_mean", weighted_layer_sum=False)
+    x = (0.1 * rng.standard_normal((1, samples))).astype(np.float32)
+    assert np.asarray(model(x)).shape == (1, 3)
+    cached = encoder_view(model)(x)
+    assert cached["padding_mask"].shape == (1, -(-(samples // 160) // 2))  # 10 ms log-mel frames, stride 2
