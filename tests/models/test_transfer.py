@@ -156,3 +156,19 @@ def test_a_misnamed_backbone_is_copied_under_the_name_encoder(audio):
     assert encoder is not backbone
     for a, b in zip(encoder.weights, backbone.weights):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("suffix", ["keras", "h5"])
+def test_views_of_a_reloaded_classifier(tmp_path, audio, suffix):
+    import ser_tf
+
+    model = _classifier("whisper")
+    transfer.freeze_encoder(model, freeze="top_k", finetune_layers=1)
+    model.save(tmp_path / f"m.{suffix}")
+    restored = ser_tf.load_model(tmp_path / f"m.{suffix}", compile=False)
+    expected = np.asarray(restored(audio))
+    np.testing.assert_allclose(transfer.head_view(restored)(transfer.encoder_view(restored)(audio)), expected, atol=1e-5)
+    lower, upper = transfer.split_encoder(restored, top_k=1)
+    np.testing.assert_allclose(upper(lower(audio)), expected, atol=1e-5)
+    assert transfer.encoder_fingerprint(restored) == transfer.encoder_fingerprint(model)
+    assert transfer.encoder_fingerprint(restored, top_k=1) == transfer.encoder_fingerprint(model, top_k=1)
