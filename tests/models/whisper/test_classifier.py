@@ -17,6 +17,7 @@ from ser_tf.models.whisper.classifier import PRESET_CHOICES, load_encoder
 from ser_tf.models.whisper.convert import load_checkpoint, save_converted
 from ser_tf.models.whisper.presets import get_preset
 from tests.helpers import run_model_saving_test
+from tests.models.test_saving import assert_reloads_in_a_fresh_process
 
 TINY = {"preset": "whisper_test_tiny"}
 
@@ -149,28 +150,10 @@ def test_a_partly_frozen_classifier_reloads_with_its_flags(tmp_path, audio, free
 
 def test_a_trained_classifier_loads_in_a_fresh_process(tmp_path, audio):
     # As a run saves it: compiled, partly frozen, both formats; loaded with ser_tf.load_model only.
-    import json
-    import os
-    import subprocess
-    import sys
-
-    from tests.models.test_saving import LOAD_SCRIPT, ROOT
-
     model = _build(freeze="top_k", finetune_layers=1)
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
     model.fit(audio, np.array([0, 2]), epochs=1, verbose=0)
-    expected = model.predict(audio, verbose=0)
-    paths = [tmp_path / "model.keras", tmp_path / "model.h5"]
-    for path in paths:
-        model.save(path)
-    np.save(tmp_path / "x.npy", audio)
-    done = subprocess.run([sys.executable, "-c", LOAD_SCRIPT, str(tmp_path / "x.npy"), *map(str, paths)],
-                          cwd=ROOT, capture_output=True, text=True, timeout=300,
-                          env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
-    assert done.returncode == 0, done.stderr[-3000:]
-    predictions = json.loads(done.stdout.strip().splitlines()[-1])
-    for path in paths:
-        np.testing.assert_allclose(predictions[str(path)], expected, atol=1e-5, err_msg=path.suffix)
+    assert_reloads_in_a_fresh_process(model, audio, tmp_path)
 
 
 @pytest.mark.parametrize("samples", [8000, 8159, 4801])
