@@ -154,10 +154,16 @@ def _check_augment(config: SerConfig) -> None:
 # --- the datasets of cached states -------------------------------------------------------------
 
 def _mask_dtype(view) -> str:
-    for tensor in view.inputs if isinstance(view.inputs, (list, tuple)) else view.inputs.values():
-        if tensor.name.endswith("padding_mask") or "padding_mask" in tensor.name:
+    """The dtype of the view's ``padding_mask`` input (``bool`` in ``ser_tf.models.transfer``)."""
+    for tensor in _keras_inputs(view):
+        if "padding_mask" in tensor.name:
             return tensor.dtype
     return "bool"
+
+
+def _keras_inputs(model) -> list:
+    inputs = model.inputs
+    return list(inputs.values()) if isinstance(inputs, dict) else list(inputs)
 
 
 def state_dataset(views: Sequence[EncodedSplit], *, training: bool, batch_size: int, seed: int,
