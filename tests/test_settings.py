@@ -87,3 +87,14 @@ def test_sections_check_types_when_built_directly():
         AudioConfig(duration="3s")
     with pytest.raises(ConfigError, match="model.arch"):
         SerConfig(model={"dropout": 0.1})
+
+
+def test_transfer_keys_default_in_the_train_section_and_are_checked():
+    config = resolve({}, overrides=["train.encoder_cache.views=2", "train.encoder_lr_scale=0.05"])
+    cache = config.train.encoder_cache
+    assert (cache.enabled, cache.views, cache.dtype, cache.frame_dropout) == (True, 2, "float16", 0.0)
+    assert config.train.encoder_lr_scale == 0.05 and config.train.layer_lr_decay == 1.0
+    with pytest.raises(ConfigError, match="train.encoder_cache.views"):
+        resolve({"train": {"encoder_cache": {"views": "two"}}})
+    with pytest.raises(ConfigError, match="'train.encoder_cache.size'"):
+        resolve({"train": {"encoder_cache": {"size": 3}}})

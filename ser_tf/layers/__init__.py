@@ -8,6 +8,7 @@ reloads after ``import ser_tf.layers`` without ``custom_objects``.
 from ser_tf.layers.frontend import frontend_from_config, spec_augment_from_config
 from ser_tf.layers.layer_sum import WeightedLayerSum
 from ser_tf.layers.log_mel import LogMelSpectrogram
+from ser_tf.layers.masks import AllValidMask
 from ser_tf.layers.mel_filters import hz_to_mel, mel_filterbank, mel_to_hz
 from ser_tf.layers.mfcc import MFCC
 from ser_tf.layers.pooling import (
@@ -20,6 +21,7 @@ from ser_tf.layers.spec_augment import SpecAugment
 from ser_tf.layers.whisper_log_mel import WhisperLogMel
 
 __all__ = [
+    "AllValidMask",
     "AttentionPooling",
     "AttentiveStatisticsPooling",
     "LogMelSpectrogram",

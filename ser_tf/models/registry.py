@@ -23,6 +23,7 @@ _FAMILY_MODULES = (
     "ser_tf.models.bilstm",
     "ser_tf.models.tdnn",
     "ser_tf.models.hubert",
+    "ser_tf.models.whisper",
 )
 
 

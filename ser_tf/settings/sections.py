@@ -16,7 +16,7 @@ from ser_tf.settings.base import Section, section
 __all__ = [
     "DataConfig", "DemoConfig", "AudioConfig", "FeaturesConfig", "AugmentConfig", "NoiseAugment",
     "ShiftAugment", "PitchAugment", "StretchAugment", "BandpassAugment", "SpecAugmentConfig",
-    "EarlyStoppingConfig", "ReduceLRConfig", "TrainConfig",
+    "EarlyStoppingConfig", "ReduceLRConfig", "EncoderCacheConfig", "TrainConfig",
 ]
 
 
@@ -161,6 +161,19 @@ class ReduceLRConfig(Section):
 
 
 @section
+class EncoderCacheConfig(Section):
+    """Cached encoder outputs for a pretrained encoder trained with ``model.freeze: all | top_k``
+    (``ser_tf.training.encoder_cache``, ``ser_tf.training.transfer``); other archs ignore it."""
+
+    key: ClassVar[str] = "train.encoder_cache"
+    enabled: bool = True  # false: the ordinary end-to-end path on waveforms (slow: encoder every step)
+    views: int = 0  # augmented views per training clip cached beside the clean one (0: clean only)
+    dtype: str = "float16"  # float16 | float32: precision of the states on disk and in memory
+    frame_dropout: float = 0.0  # training only: share of valid frames dropped from the mask, [0, 1)
+    max_gb: float = 50.0  # the cache folder is pruned (oldest entries first) past this size
+
+
+@section
 class TrainConfig(Section):
     """Optimisation and device settings (``train:``)."""
 
@@ -184,3 +197,8 @@ class TrainConfig(Section):
     clipnorm: Optional[float] = None  # gradient clipping by norm, e.g. 1.0
     gradient_accumulation_steps: int = 1
     checkpoint_every_epoch: bool = True  # keep a resumable backup in the run folder (--resume)
+    encoder_cache: EncoderCacheConfig = dataclasses.field(default_factory=EncoderCacheConfig)
+    # model.freeze: top_k: the fine-tuned encoder layers learn at learning_rate * encoder_lr_scale
+    # (the top one), and each layer below at layer_lr_decay times the rate of the layer above.
+    encoder_lr_scale: float = 0.1  # (0, 1]
+    layer_lr_decay: float = 1.0  # (0, 1]; 1: one rate for all fine-tuned encoder layers

@@ -80,7 +80,12 @@ def _check_complete(ds, labels, name: str) -> None:
     """Metrics pair predictions with records by position: a file the pipeline dropped would shift
     every label after it, so an evaluation split must come through whole. (Iterating also fills
     the dataset's cache, so the later passes do not decode again.)"""
-    seen = np.concatenate([y.numpy() for _, y in ds]) if len(labels) else np.zeros(0)
+    check_labels(np.concatenate([y.numpy() for _, y in ds]) if len(labels) else np.zeros(0), labels, name)
+
+
+def check_labels(seen, labels, name: str) -> None:
+    """Raise ``DataError`` unless the labels that came through the pipeline (``seen``) are the
+    split's ``labels``, in order (no clip was lost while decoding)."""
     if len(seen) != len(labels) or not np.array_equal(seen, labels):
         raise DataError(
             f"the {name} split lost {len(labels) - len(seen)} of its {len(labels)} clips while "
@@ -88,7 +93,7 @@ def _check_complete(ds, labels, name: str) -> None:
         )
 
 
-def _loss(config: SerConfig):
+def loss_from_config(config: SerConfig):
     import keras
 
     smoothing = config.train.label_smoothing
@@ -111,12 +116,16 @@ def _save_model(model, fold_dir: Path) -> None:
 
 
 def train_split(split, bundle, config: SerConfig, *, fold_dir: Path, rt, strategy,
-                verbose: int) -> SplitResult:
-    """Train, select on validation, save and evaluate one split; write its report."""
+                verbose: int, log=print) -> SplitResult:
+    """Train, select on validation, save and evaluate one split; write its report.
+
+    A pretrained encoder with ``model.freeze: all | top_k`` trains from cached encoder outputs
+    (``ser_tf.training.transfer``); everything else trains end to end on waveforms.
+    """
     import keras
 
     from ser_tf.evaluation import metrics as metrics_lib, report as report_lib
-    from ser_tf.models.registry import build_model, get_arch
+    from ser_tf.training import transfer
 
     started = time.time()
     train_cfg = config.train
@@ -125,39 +134,17 @@ def train_split(split, bundle, config: SerConfig, *, fold_dir: Path, rt, strateg
     folder = runs.RunFolder(fold_dir)
     if folder.history_csv.exists() and not folder.backup.exists():
         folder.history_csv.unlink()  # a fold that restarts from scratch must not append to an old history
-    batch_size = train_cfg.batch_size
-    data = _datasets(split, bundle, config)
-    train_ds, train_labels, _ = data["train"]
-    val_ds, val_labels, _ = data["val"]
-    test_ds, test_labels, test_records = data["test"]
-    steps = int(np.ceil(len(train_labels) / batch_size))
-    arch = config.arch
-    with strategy.scope():
-        model = build_model(arch, num_classes=len(bundle.label_set.classes), config=config)
-        model.compile(
-            optimizer=optim.make_optimizer(train=train_cfg, steps_per_epoch=steps),
-            loss=_loss(config),
-            metrics=["accuracy"],
-            jit_compile=rt.jit_compile,
-        )
-        # Creating the optimizer's slots now keeps TensorFlow from tracing the first step twice.
-        model.optimizer.build(model.trainable_variables)
-    cbs = callbacks_lib.make_callbacks(
-        train=train_cfg, fold_dir=fold_dir, val_dataset=val_ds, val_labels=val_labels, verbose=verbose
-    )
-    spec = get_arch(arch)
-    if spec.make_callbacks is not None:
-        cbs = spec.make_callbacks(model=model, config=config) + cbs
-    class_weight = None
-    if config.data.balance == "class_weight":
-        class_weight = balance.class_weights(train_labels, num_classes=len(bundle.label_set.classes))
-    history = model.fit(
-        train_ds, validation_data=val_ds, epochs=train_cfg.epochs, callbacks=cbs,
-        class_weight=class_weight, verbose=verbose, shuffle=False,  # the dataset shuffles itself
-    )
+    plan = transfer.transfer_plan(config)
+    protocol = _protocol(split, bundle, config)
+    if plan is None:
+        model, y_prob, test_labels, test_records = _fit_end_to_end(
+            split, bundle, config, fold_dir=fold_dir, rt=rt, strategy=strategy, verbose=verbose)
+    else:
+        model, y_prob, test_labels, test_records, protocol["transfer"] = transfer.train_transfer(
+            split, bundle, config, plan=plan, fold_dir=fold_dir, rt=rt, strategy=strategy, verbose=verbose,
+            log=log)
     _save_model(model, fold_dir)
     history = _read_history(fold_dir)  # the whole history, also across a --resume
-    y_prob = model.predict(test_ds, verbose=0)
     metrics = metrics_lib.compute_metrics(
         test_labels, y_prob, class_names=list(bundle.label_set.classes),
         speakers=[r.speaker for r in test_records],
@@ -166,14 +153,50 @@ def train_split(split, bundle, config: SerConfig, *, fold_dir: Path, rt, strateg
     values = history.get(monitor) or [float("nan")]
     val_score = float(np.nanmin(values) if monitor.endswith("loss") else np.nanmax(values))
     write_json(folder.selection, {"monitor": monitor, "best": val_score, "epochs_run": len(values)})
-    protocol = _protocol(split, bundle, config)
     report_lib.write_report(
         folder.report.path, metrics=metrics, protocol=protocol,
         class_names=list(bundle.label_set.classes), y_true=test_labels, y_prob=y_prob,
-        history=history, title=f"{arch} - {split.name}", is_demo=bundle.is_demo,
+        history=history, title=f"{config.arch} - {split.name}", is_demo=bundle.is_demo,
     )
     keras.backend.clear_session(free_memory=True)
     return SplitResult(split.name, metrics, history, val_score, fold_dir, time.time() - started)
+
+
+def _fit_end_to_end(split, bundle, config: SerConfig, *, fold_dir: Path, rt, strategy, verbose: int):
+    """Train the classifier on waveforms; returns ``(model, test probabilities, test labels,
+    test records)``."""
+    from ser_tf.models.registry import build_model, get_arch
+
+    train_cfg = config.train
+    data = _datasets(split, bundle, config)
+    train_ds, train_labels, _ = data["train"]
+    val_ds, val_labels, _ = data["val"]
+    test_ds, test_labels, test_records = data["test"]
+    steps = int(np.ceil(len(train_labels) / train_cfg.batch_size))
+    with strategy.scope():
+        model = build_model(config.arch, num_classes=len(bundle.label_set.classes), config=config)
+        model.compile(
+            optimizer=optim.make_optimizer(train=train_cfg, steps_per_epoch=steps),
+            loss=loss_from_config(config),
+            metrics=["accuracy"],
+            jit_compile=rt.jit_compile,
+        )
+        # Creating the optimizer's slots now keeps TensorFlow from tracing the first step twice.
+        model.optimizer.build(model.trainable_variables)
+    cbs = callbacks_lib.make_callbacks(
+        train=train_cfg, fold_dir=fold_dir, val_dataset=val_ds, val_labels=val_labels, verbose=verbose
+    )
+    spec = get_arch(config.arch)
+    if spec.make_callbacks is not None:
+        cbs = spec.make_callbacks(model=model, config=config) + cbs
+    class_weight = None
+    if config.data.balance == "class_weight":
+        class_weight = balance.class_weights(train_labels, num_classes=len(bundle.label_set.classes))
+    model.fit(
+        train_ds, validation_data=val_ds, epochs=train_cfg.epochs, callbacks=cbs,
+        class_weight=class_weight, verbose=verbose, shuffle=False,  # the dataset shuffles itself
+    )
+    return model, model.predict(test_ds, verbose=0), test_labels, test_records
 
 
 def _protocol(split, bundle, config: SerConfig) -> dict:
@@ -190,6 +213,8 @@ def _protocol(split, bundle, config: SerConfig) -> dict:
 
 
 def _write_run_config(run_dir: Path, config: SerConfig, bundle, splits, rt) -> None:
+    from ser_tf.training import transfer
+
     resolved = config.to_dict()
     resolved["resolved"] = {
         "data_roots": dict(bundle.roots),
@@ -203,6 +228,8 @@ def _write_run_config(run_dir: Path, config: SerConfig, bundle, splits, rt) -> N
         "runtime": rt.describe(),
         "python": sys.version.split()[0],
     }
+    plan = transfer.transfer_plan(config)
+    resolved["resolved"]["training"] = plan.describe() if plan else {"recipe": "end_to_end"}
     write_text(runs.RunFolder(run_dir).config, dump_config(resolved))
 
 
@@ -248,7 +275,8 @@ def run_training(config: SerConfig, *, run_dir: Optional[Path] = None, resume: b
             log(f"[{split.name}] finished earlier; kept")
             continue
         log(f"[{split.name}] {len(split.train)} train / {len(split.val)} val / {len(split.test)} test clips")
-        result = train_split(split, bundle, config, fold_dir=fold_dir, rt=rt, strategy=strategy, verbose=verbose)
+        result = train_split(split, bundle, config, fold_dir=fold_dir, rt=rt, strategy=strategy, verbose=verbose,
+                             log=log)
         if multi:  # each fold's model is usable on its own: `audio_test.py --model RUN/fold-2`
             shutil.copy2(run.labels, fold.labels)
         results.append(result)

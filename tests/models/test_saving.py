@@ -31,6 +31,23 @@ print(json.dumps(out))
 """
 
 
+def assert_reloads_in_a_fresh_process(model, x, tmp_path, *, atol: float = 1e-5) -> None:
+    """Save compiled ``model`` as ``.keras`` and ``.h5``; a fresh Python loading each with the
+    README's recipe (``ser_tf.load_model``) predicts on ``x`` what ``model`` does."""
+    expected = model.predict(x, verbose=0)
+    paths = [tmp_path / "model.keras", tmp_path / "model.h5"]
+    for path in paths:
+        model.save(path)
+    np.save(tmp_path / "x.npy", x)
+    done = subprocess.run([sys.executable, "-c", LOAD_SCRIPT, str(tmp_path / "x.npy"), *map(str, paths)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
+    assert done.returncode == 0, done.stderr[-3000:]
+    predictions = json.loads(done.stdout.strip().splitlines()[-1])
+    for path in paths:
+        np.testing.assert_allclose(predictions[str(path)], expected, atol=atol, err_msg=path.suffix)
+
+
 def _tiny_model():
     waveform = keras.Input(shape=(8000,), name="waveform")
     x = LogMelSpectrogram(n_mels=16, name="log_mel")(waveform)
@@ -48,15 +65,4 @@ def test_saved_models_load_in_a_fresh_process_after_import_ser_tf(tmp_path, rng)
     optimizer = make_optimizer(train=train, steps_per_epoch=2)
     model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     model.fit(x, np.array([0, 2]), epochs=1, verbose=0)
-    expected = model.predict(x, verbose=0)
-    paths = [tmp_path / "model.keras", tmp_path / "model.h5"]
-    for path in paths:
-        model.save(path)
-    np.save(tmp_path / "x.npy", x)
-    done = subprocess.run([sys.executable, "-c", LOAD_SCRIPT, str(tmp_path / "x.npy"), *map(str, paths)],
-                          cwd=ROOT, capture_output=True, text=True, timeout=300,
-                          env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
-    assert done.returncode == 0, done.stderr[-3000:]
-    predictions = json.loads(done.stdout.strip().splitlines()[-1])
-    for path in paths:
-        np.testing.assert_allclose(predictions[str(path)], expected, atol=1e-5, err_msg=path.suffix)
+    assert_reloads_in_a_fresh_process(model, x, tmp_path)

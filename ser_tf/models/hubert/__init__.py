@@ -2,7 +2,7 @@
 
 Registers the architectures ``hubert`` (HuBERT base), ``hubert_large``, ``wav2vec2`` (wav2vec 2.0
 base) and ``hubert_tiny`` (tests). Model graph (layer names in brackets): waveform ``(batch,
-samples)`` [waveform] -> all-valid padding mask [all_valid_mask] -> backbone [hubert_backbone] ->
+samples)`` [waveform] -> all-valid padding mask [all_valid_mask] -> backbone [encoder] ->
 the shared classifier head (``ser_tf.models.head``) with the backbone's padding mask:
 [weighted_layer_sum] -> [projector] -> [pooling] -> [dense, dense_dropout] -> [classifier].
 
@@ -27,12 +27,14 @@ from typing import Mapping
 import keras
 
 from ser_tf.errors import ConfigError, ModelError
+from ser_tf.layers.masks import AllValidMask
 from ser_tf.models.head import features_kind, head_from_hparams, model_hparams
 from ser_tf.models.hubert.backbone import HubertBackbone, architecture_kwargs
 from ser_tf.models.hubert.finetune import freeze_layers, make_callbacks
-from ser_tf.models.hubert.layers import AllValidMask
 from ser_tf.models.hubert.presets import get_preset, list_presets
 from ser_tf.models.registry import register_arch
+from ser_tf.models.saving import architecture_differences, load_weights_exactly
+from ser_tf.models.transfer import ENCODER_LAYER, named_encoder
 
 __all__ = ["HubertBackbone", "build_classifier", "load_backbone", "get_preset", "list_presets", "ARCH_PRESETS"]
 
@@ -70,19 +72,16 @@ HPARAMS = {
 
 
 def _check_architecture(found: Mapping, preset: str, source) -> None:
-    expected = architecture_kwargs(get_preset(preset))
-    got = architecture_kwargs(dict(found))
-    differ = sorted(k for k in expected if expected[k] != got.get(k))
-    if differ:
-        details = ", ".join(f"{k}: {got.get(k)!r} (preset {expected[k]!r})" for k in differ)
+    details = architecture_differences(architecture_kwargs(get_preset(preset)), architecture_kwargs(dict(found)))
+    if details:
         raise ConfigError(
             f"model.pretrained={str(source)!r} does not have the architecture of preset {preset!r}: {details}; "
             f"pick the matching arch/model.preset (presets: {sorted(list_presets())})"
         )
 
 
-def load_backbone(*, preset: str, pretrained=None) -> HubertBackbone:
-    """A backbone of ``preset``, with weights from ``pretrained`` when given.
+def load_backbone(*, preset: str, pretrained=None, name: str = ENCODER_LAYER) -> HubertBackbone:
+    """A backbone of ``preset`` named ``name``, with weights from ``pretrained`` when given.
 
     ``pretrained`` is a local HF checkpoint folder (converted on the fly) or a ``X.weights.h5``
     written by ``convert.py`` / pretraining (with its ``X.config.json``, or matching ``preset``).
@@ -96,57 +95,33 @@ def load_backbone(*, preset: str, pretrained=None) -> HubertBackbone:
     kwargs = get_preset(preset)
     if pretrained is None:
         log.warning("HuBERT backbone %r starts from random weights (no model.pretrained given)", preset)
-        return HubertBackbone(**kwargs)
+        return HubertBackbone(**kwargs, name=name)
     path = Path(pretrained).expanduser()
     if path.is_dir():
         hf_kwargs = convert.backbone_kwargs_from_hf_config(
             convert.read_hf_config(path), preprocessor=convert.read_preprocessor_config(path)
         )
         _check_architecture(hf_kwargs, preset, path)
-        return convert.load_hf_checkpoint(path)
+        return convert.load_hf_checkpoint(path, name=name)
     if not path.is_file():
         raise ModelError(f"model.pretrained {str(path)!r} does not exist (expected an HF folder or a .weights.h5 file)")
     if convert.sidecar_config_path(path).is_file():
-        backbone = convert.load_converted(path)
+        backbone = convert.load_converted(path, name=name)
         _check_architecture(backbone.get_config(), preset, path)
         return backbone
-    backbone = HubertBackbone(**kwargs)
-    # Keras ignores extra variables in a weights file; count them so a bigger model is no match.
-    stored = _count_h5_variables(path)
-    if stored != len(backbone.weights):
-        raise ModelError(f"cannot load {str(path)!r} into preset {preset!r}: the file holds {stored} "
-                         f"variables, the preset has {len(backbone.weights)}")
-    try:
-        backbone.load_weights(path)
-    except Exception as err:  # Keras raises ValueError/KeyError variants on mismatched files
-        raise ModelError(f"cannot load {str(path)!r} into preset {preset!r}: {err}") from err
+    backbone = HubertBackbone(**kwargs, name=name)
+    load_weights_exactly(backbone, path, into=f"preset {preset!r}")
     return backbone
-
-
-def _count_h5_variables(path) -> int:
-    import h5py
-
-    count = 0
-
-    def visit(name, obj):
-        nonlocal count
-        count += isinstance(obj, h5py.Dataset)
-
-    try:
-        with h5py.File(path, "r") as handle:
-            handle.visititems(visit)
-    except OSError as err:
-        raise ModelError(f"{str(path)!r} is not a Keras weights file: {err}") from None
-    return count
 
 
 def build_classifier(backbone: HubertBackbone, *, num_classes: int, hparams=None,
                      name: str = "hubert_classifier") -> keras.Model:
     """A functional classifier: ``backbone`` under the shared head (``head_from_hparams``).
 
-    The backbone runs with every sample marked real (the HF convention for the base checkpoints,
-    whose feature extractors return no attention mask); the head's masked poolings get the
-    backbone's frame-level padding mask.
+    The backbone becomes the layer named ``encoder`` (a copy so named if it is not), as the views of
+    ``ser_tf.models.transfer`` need. It runs with every sample marked real (the HF convention for
+    the base checkpoints, whose feature extractors return no attention mask); the head's masked
+    poolings get the backbone's frame-level padding mask.
 
     Args:
         backbone: a ``HubertBackbone``.
@@ -163,6 +138,7 @@ def build_classifier(backbone: HubertBackbone, *, num_classes: int, hparams=None
         ConfigError: an unknown key or a bad head option (the message names it and its value).
     """
     hp = model_hparams({"model": dict(hparams or {})}, HEAD_HPARAMS, arch=name)
+    backbone = named_encoder(backbone)
     waveform = keras.Input(shape=(None,), dtype="float32", name="waveform")
     padding_mask = AllValidMask(name="all_valid_mask")(waveform)
     outputs = backbone({"waveform": waveform, "padding_mask": padding_mask})

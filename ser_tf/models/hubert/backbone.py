@@ -24,6 +24,7 @@ from typing import Optional, Sequence
 import keras
 
 from ser_tf.errors import ParameterError
+from ser_tf.models.frozen_layers import freeze_named, frozen_config, frozen_names
 from ser_tf.models.hubert.layers import (
     LAYER_NORM_EPSILON,
     ConvPositionEncoding,
@@ -89,6 +90,9 @@ class HubertBackbone(keras.Model):
         normalize_waveform: zero-mean unit-variance per clip inside the model (the HF feature
             extractor's ``do_normalize``), so the model takes raw [-1, 1] audio either way.
         dtype: a dtype policy for every layer; ``None`` follows the global policy.
+        frozen_layers: names of layers to freeze (``trainable = False``) after construction;
+            ``get_config`` records the ones frozen since, so a saved model reloads with the same
+            flags (``ser_tf.models.frozen_layers``; legacy ``.h5`` needs them).
     """
 
     def __init__(
@@ -113,6 +117,7 @@ class HubertBackbone(keras.Model):
         mask_time_length: int = 10,
         normalize_waveform: bool = False,
         dtype=None,
+        frozen_layers=(),
         **kwargs,
     ):
         for name, value in (("num_layers", num_layers), ("hidden_dim", hidden_dim),
@@ -197,6 +202,8 @@ class HubertBackbone(keras.Model):
         self.mask_time_length = int(mask_time_length)
         self.normalize_waveform = bool(normalize_waveform)
         self._dtype_arg = dtype
+        self._frozen_at_construction = frozen_names(self)
+        freeze_named(self, frozen_layers or ())
 
     # Named handles, so that converters, freezing and pretraining need no string look-ups.
     @property
@@ -222,6 +229,14 @@ class HubertBackbone(keras.Model):
     @property
     def transformer_layers(self) -> list:
         return list(self._parts["transformer_layers"])
+
+    def transfer_parts(self) -> dict:
+        """What ``ser_tf.models.transfer`` needs to run the top layers from a cached hidden state:
+        the transformer layers and, for the pre-LN models, the final LayerNorm that turns the last
+        (raw) hidden state into ``sequence_output``."""
+        return {"layers": self.transformer_layers,
+                "final_norm": self.encoder_layer_norm if self.normalize_first else None,
+                "normed_last_state": False}
 
     def encode(self, waveform, padding_mask, span_mask=None) -> dict:
         """Apply this backbone's layers (shared weights) to new inputs, optionally with a span mask.
@@ -260,6 +275,7 @@ class HubertBackbone(keras.Model):
         }
         if self._dtype_arg is not None:
             config["dtype"] = keras.dtype_policies.serialize(keras.dtype_policies.get(self._dtype_arg))
+        config.update(frozen_config(self, self._frozen_at_construction))
         return config
 
     @classmethod

@@ -271,7 +271,8 @@ def save_converted(backbone, out) -> Path:
         tmp_path = Path(tmp) / out.name
         backbone.save_weights(tmp_path)
         os.replace(tmp_path, out)
-    config = {k: v for k, v in backbone.get_config().items() if k not in ("name", "trainable", "dtype")}
+    config = {k: v for k, v in backbone.get_config().items()
+              if k not in ("name", "trainable", "dtype", "frozen_layers")}
     write_json(sidecar_config_path(out), config)
     return out
 

@@ -383,14 +383,3 @@ class ConvPositionEncoding(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "kernel_size": self.kernel_size, "groups": self.groups}
-
-
-@keras.saving.register_keras_serializable(package="ser_tf")
-class AllValidMask(keras.layers.Layer):
-    """A ``(batch, samples)`` int32 all-ones padding mask for a waveform batch without padding information."""
-
-    def call(self, waveform):
-        return ops.ones(ops.shape(waveform), dtype="int32")
-
-    def compute_output_shape(self, input_shape):
-        return input_shape

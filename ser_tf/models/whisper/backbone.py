@@ -32,6 +32,7 @@ import keras
 import numpy as np
 
 from ser_tf.errors import ParameterError
+from ser_tf.models.frozen_layers import freeze_named, frozen_config, frozen_names
 from ser_tf.models.whisper.layers import FrameMasking, StridedMask, sinusoids
 
 LAYER_NORM_EPSILON = 1e-5
@@ -65,6 +66,9 @@ class WhisperEncoderBackbone(keras.Model):
             inputs may have up to ``2 * max_source_positions`` frames (1500 -> 30 s).
         dropout: dropout on the embeddings and inside the transformer layers, in [0, 1).
         dtype: a dtype policy for every layer; ``None`` follows the global policy.
+        frozen_layers: names of layers to freeze (``trainable = False``) after construction;
+            ``get_config`` records the ones frozen since, so a saved model reloads with the same
+            flags (``ser_tf.models.frozen_layers``; legacy ``.h5`` needs them).
 
     Call args (a dict):
         features: ``(batch, frames, n_mels)`` float32 Whisper log-mel (``WhisperLogMel``),
@@ -83,6 +87,7 @@ class WhisperEncoderBackbone(keras.Model):
         max_source_positions: int = 1500,
         dropout: float = 0.0,
         dtype=None,
+        frozen_layers=(),
         **kwargs,
     ):
         for name, value in (("num_layers", num_layers), ("hidden_dim", hidden_dim), ("num_heads", num_heads),
@@ -164,6 +169,8 @@ class WhisperEncoderBackbone(keras.Model):
         self.max_source_positions = int(max_source_positions)
         self.dropout = float(dropout)
         self._dtype_arg = dtype
+        self._frozen_at_construction = frozen_names(self)
+        freeze_named(self, frozen_layers or ())
 
     def call(self, inputs, training=None, mask=None, **kwargs):
         # Where the frame count is known (eager calls, predict), say what is wrong instead of
@@ -177,6 +184,13 @@ class WhisperEncoderBackbone(keras.Model):
                 f"{2 * self.max_source_positions / 100:g} s) fit the position table: split longer clips"
             )
         return super().call(inputs, training=training, mask=mask, **kwargs)
+
+    def transfer_parts(self) -> dict:
+        """What ``ser_tf.models.transfer`` needs to run the top layers from a cached hidden state:
+        the transformer layers, the final LayerNorm (whose output is also ``hidden_states[-1]``)
+        and the layers that never train (the sinusoidal positions)."""
+        return {"layers": list(self.encoder_layers), "final_norm": self.layer_norm, "normed_last_state": True,
+                "fixed": [self.position_embedding]}
 
     def output_frames(self, num_frames: int) -> int:
         """Output frames for ``num_frames`` log-mel frames: ``ceil(num_frames / 2)`` (20 ms each)."""
@@ -196,6 +210,7 @@ class WhisperEncoderBackbone(keras.Model):
         }
         if self._dtype_arg is not None:
             config["dtype"] = keras.dtype_policies.serialize(keras.dtype_policies.get(self._dtype_arg))
+        config.update(frozen_config(self, self._frozen_at_construction))
         return config
 
     @classmethod

@@ -32,6 +32,7 @@ from typing import Dict, Mapping, Optional
 import numpy as np
 
 from ser_tf.errors import ConfigError, ModelError
+from ser_tf.models.saving import architecture_differences
 from ser_tf.models.whisper.backbone import WhisperEncoderBackbone, architecture_kwargs
 from ser_tf.models.whisper.ct2_checkpoint import CT2Model, read_ct2_model
 from ser_tf.models.whisper.presets import get_preset
@@ -238,6 +239,14 @@ def port_weights(backbone: WhisperEncoderBackbone, state: Mapping[str, np.ndarra
 # --------------------------------------------------------------------------------------------
 
 
+def check_architecture(found: Mapping, *, preset: str, source) -> None:
+    """Raise ``ConfigError`` if the backbone kwargs ``found`` (of checkpoint ``source``) do not have
+    ``preset``'s architecture; the message names each differing size."""
+    details = architecture_differences(architecture_kwargs(get_preset(preset)), architecture_kwargs(dict(found)))
+    if details:
+        raise ConfigError(f"{str(source)!r} does not have the architecture of preset {preset!r}: {details}")
+
+
 def checkpoint_kind(folder) -> str:
     """``"ct2"`` for a folder with ``model.bin``, ``"hf"`` for one with HF weights.
 
@@ -272,7 +281,7 @@ def read_checkpoint(folder) -> tuple:
 
 
 def load_checkpoint(folder, *, preset: Optional[str] = None, n_mels: Optional[int] = None,
-                    dtype=None) -> WhisperEncoderBackbone:
+                    dtype=None, name: Optional[str] = None) -> WhisperEncoderBackbone:
     """A ``WhisperEncoderBackbone`` with the encoder weights of an HF or CTranslate2 folder.
 
     Args:
@@ -280,26 +289,24 @@ def load_checkpoint(folder, *, preset: Optional[str] = None, n_mels: Optional[in
         preset: if given, the checkpoint must have this preset's architecture.
         n_mels: if given, the checkpoint must take this many mel bands (the front-end's).
         dtype: dtype policy of the backbone.
+        name: the backbone's name (default ``whisper_encoder_backbone``; a classifier's is ``encoder``).
 
     Raises:
         ModelError: a missing, truncated or unsupported checkpoint (see ``read_ct2_model``).
         ParameterError: an unknown ``preset``.
         ConfigError: a ``preset`` or ``n_mels`` that disagrees with the checkpoint.
     """
-    expected = get_preset(preset) if preset is not None else None
+    if preset is not None:
+        get_preset(preset)  # an unknown preset fails before the checkpoint is read
     kwargs, state = read_checkpoint(folder)
     if n_mels is not None and int(n_mels) != kwargs["n_mels"]:
         raise ConfigError(
             f"{str(folder)!r} takes {kwargs['n_mels']} mel bands, but n_mels={n_mels!r} was asked "
             "(80 for Whisper up to large-v2, 128 for large-v3)"
         )
-    if expected is not None:
-        found = architecture_kwargs(kwargs)
-        differ = sorted(k for k in found if expected[k] != found[k])
-        if differ:
-            details = ", ".join(f"{k}: {found[k]!r} (preset {expected[k]!r})" for k in differ)
-            raise ConfigError(f"{str(folder)!r} does not have the architecture of preset {preset!r}: {details}")
-    backbone = WhisperEncoderBackbone(**kwargs, dtype=dtype)
+    if preset is not None:
+        check_architecture(kwargs, preset=preset, source=folder)
+    backbone = WhisperEncoderBackbone(**kwargs, dtype=dtype, **({"name": name} if name else {}))
     port_weights(backbone, state)
     return backbone
 
@@ -328,7 +335,8 @@ def save_converted(backbone: WhisperEncoderBackbone, out) -> Path:
         tmp_path = Path(tmp) / out.name
         backbone.save_weights(tmp_path)
         os.replace(tmp_path, out)
-    config = {k: v for k, v in backbone.get_config().items() if k not in ("name", "trainable", "dtype")}
+    config = {k: v for k, v in backbone.get_config().items()
+              if k not in ("name", "trainable", "dtype", "frozen_layers")}
     write_json(sidecar_config_path(out), config)
     return out
 
@@ -336,7 +344,8 @@ def save_converted(backbone: WhisperEncoderBackbone, out) -> Path:
 def load_converted(path, **overrides) -> WhisperEncoderBackbone:
     """A ``WhisperEncoderBackbone`` rebuilt from ``X.config.json`` with ``X.weights.h5`` loaded.
 
-    ``overrides`` replace config entries that do not change the weights' shapes (``dropout``).
+    ``overrides`` replace config entries that do not change the weights' shapes (``dropout``,
+    ``name``).
 
     Raises:
         ModelError: a missing weights file or sidecar config.
@@ -354,7 +363,7 @@ def load_converted(path, **overrides) -> WhisperEncoderBackbone:
 
 
 __all__ = [
-    "backbone_kwargs_from_ct2", "backbone_kwargs_from_hf_config", "checkpoint_kind", "encoder_state_from_ct2",
-    "encoder_state_from_hf", "load_checkpoint", "load_converted", "port_weights", "read_checkpoint",
-    "read_hf_config", "save_converted", "sidecar_config_path",
+    "backbone_kwargs_from_ct2", "backbone_kwargs_from_hf_config", "check_architecture", "checkpoint_kind",
+    "encoder_state_from_ct2", "encoder_state_from_hf", "load_checkpoint", "load_converted", "port_weights",
+    "read_checkpoint", "read_hf_config", "save_converted", "sidecar_config_path",
 ]

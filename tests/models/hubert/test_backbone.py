@@ -70,7 +70,7 @@ def test_pretrained_weights_load_and_architecture_is_checked(tmp_path, audio):
     source = HubertBackbone(**get_preset("hubert_tiny"))
     path = save_converted(source, tmp_path / "enc.weights.h5")
     model = build_model("hubert_tiny", num_classes=2, config={"model": {"pretrained": str(path)}})
-    np.testing.assert_array_equal(model.get_layer("hubert_backbone").pos_conv_embed.weight_v, source.pos_conv_embed.weight_v)
+    np.testing.assert_array_equal(model.get_layer("encoder").pos_conv_embed.weight_v, source.pos_conv_embed.weight_v)
     # The same file without its config.json loads into the matching preset.
     (tmp_path / "enc.config.json").unlink()
     assert load_backbone(preset="hubert_tiny", pretrained=path).count_params() == source.count_params()
@@ -78,7 +78,7 @@ def test_pretrained_weights_load_and_architecture_is_checked(tmp_path, audio):
     with pytest.raises(ConfigError, match=r"num_layers: 3 \(preset 2\)"):
         load_backbone(preset="hubert_tiny", pretrained=other)
     (tmp_path / "b.config.json").unlink()  # without its config, the extra layer must still be noticed
-    with pytest.raises(ModelError, match="cannot load .* holds 67 variables, the preset has 51"):
+    with pytest.raises(ModelError, match="cannot load .* holds 67 variables, preset 'hubert_tiny' has 51"):
         load_backbone(preset="hubert_tiny", pretrained=other)
     with pytest.raises(ModelError, match="does not exist"):
         load_backbone(preset="hubert_tiny", pretrained=tmp_path / "missing.weights.h5")

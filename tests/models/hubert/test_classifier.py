@@ -22,9 +22,9 @@ def test_classifier_saves_and_reloads(tmp_path, audio, pooling, weighted):
     np.testing.assert_allclose(probs.sum(axis=1), 1.0, atol=1e-5)
     names = [layer.name for layer in model.layers]
     head = ["projector", "pooling", "dense_dropout", "classifier"]
-    assert names == ["waveform", "all_valid_mask", "hubert_backbone"] + ["weighted_layer_sum"] * weighted + head
+    assert names == ["waveform", "all_valid_mask", "encoder"] + ["weighted_layer_sum"] * weighted + head
     reloaded = run_model_saving_test(model, audio[:, :6000], tmp_path)
-    assert reloaded["keras"].get_layer("hubert_backbone").get_config() == model.get_layer("hubert_backbone").get_config()
+    assert reloaded["keras"].get_layer("encoder").get_config() == model.get_layer("encoder").get_config()
 
 
 def test_pooling_gets_the_backbone_padding_mask(audio):
@@ -55,3 +55,12 @@ def test_builder_validates_model_keys_and_features_kind():
         build_model("hubert_tiny", num_classes=3, config={"features": {"kind": "logmel"}})
     with pytest.raises(ConfigError, match="weighted_layer_sum.*'yes'"):
         build_model("hubert_tiny", num_classes=3, config={"model": {"weighted_layer_sum": "yes"}})
+
+
+def test_a_classifier_with_frozen_layers_reloads_with_its_flags(tmp_path, audio):
+    # Legacy .h5 stores trainable weights first: the reloaded backbone must be frozen the same way.
+    model = build_model("hubert_tiny", num_classes=3, config={"model": {"freeze_layers": 1}})
+    assert "feature_encoder" in model.get_layer("encoder").get_config()["frozen_layers"]
+    reloaded = run_model_saving_test(model, audio[:, :6000], tmp_path)
+    for suffix, restored in reloaded.items():
+        assert len(restored.trainable_weights) == len(model.trainable_weights), suffix

@@ -13,7 +13,7 @@ import pytest
 
 from ser_tf.layers.whisper_log_mel import WhisperLogMel
 from ser_tf.models.whisper.backbone import backbone_inputs
-from ser_tf.models.whisper.compare import synthetic_vowel
+from ser_tf.tools.convert_whisper import synthetic_vowel
 from ser_tf.models.whisper.convert import load_checkpoint
 
 SHA256 = "1a5afae06a4db91c975c9a9d78be5cc110ee4ea022ad57d55492e4550e936b2a"
