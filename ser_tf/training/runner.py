@@ -20,11 +20,11 @@ import numpy as np
 
 from ser_tf import runs
 from ser_tf.config import dump_config
-from ser_tf.errors import DataError
 from ser_tf.data import balance, manifest, splits as splits_lib
 from ser_tf.settings import SerConfig
 from ser_tf.training import callbacks as callbacks_lib
 from ser_tf.training import optim, runtime as runtime_lib
+from ser_tf.training.targets import check_labels, loss_from_config
 from ser_tf.utils.io import atomic_path, write_json, write_text
 
 
@@ -81,25 +81,6 @@ def _check_complete(ds, labels, name: str) -> None:
     every label after it, so an evaluation split must come through whole. (Iterating also fills
     the dataset's cache, so the later passes do not decode again.)"""
     check_labels(np.concatenate([y.numpy() for _, y in ds]) if len(labels) else np.zeros(0), labels, name)
-
-
-def check_labels(seen, labels, name: str) -> None:
-    """Raise ``DataError`` unless the labels that came through the pipeline (``seen``) are the
-    split's ``labels``, in order (no clip was lost while decoding)."""
-    if len(seen) != len(labels) or not np.array_equal(seen, labels):
-        raise DataError(
-            f"the {name} split lost {len(labels) - len(seen)} of its {len(labels)} clips while "
-            "decoding (see the warnings above); fix or remove those files and run again"
-        )
-
-
-def loss_from_config(config: SerConfig):
-    import keras
-
-    smoothing = config.train.label_smoothing
-    if smoothing > 0:
-        return keras.losses.CategoricalCrossentropy(label_smoothing=smoothing)
-    return keras.losses.SparseCategoricalCrossentropy()
 
 
 def _save_model(model, fold_dir: Path) -> None:

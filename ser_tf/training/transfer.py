@@ -331,7 +331,7 @@ def _encode_splits(split, bundle, config: SerConfig, *, view, fingerprint: str, 
     import keras
 
     from ser_tf.data.pipeline import make_dataset
-    from ser_tf.training.runner import check_labels
+    from ser_tf.training.targets import check_labels
 
     audio, batch_size, seed = config.audio, config.train.batch_size, config.seed
     encode = _encode_fn(view, jit_compile=jit_compile)
@@ -369,7 +369,7 @@ def train_transfer(split, bundle, config: SerConfig, *, plan: TransferPlan, fold
     from ser_tf.models import transfer as views_lib
     from ser_tf.models.registry import build_model
     from ser_tf.training import callbacks as callbacks_lib, optim
-    from ser_tf.training.runner import loss_from_config
+    from ser_tf.training.targets import loss_from_config
 
     train_cfg = config.train
     n_classes = len(bundle.label_set.classes)
