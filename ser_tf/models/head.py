@@ -95,6 +95,8 @@ def l2_regularizer(l2: float):
 # fills in the rest from here. ``classifier_proj_size`` keeps HF's name for the projection.
 HEAD_HPARAMS = {
     "weighted_layer_sum": False,
+    "concat_layers": False,
+    "normalize_pooled": False,
     "classifier_proj_size": 0,
     "pooling": "none",
     "attention_units": 64,
@@ -105,7 +107,8 @@ HEAD_HPARAMS = {
 
 
 def _check_head_options(*, num_classes, pooling, dense_units, dropout, l2, attention_units,
-                        projection_units, weighted_layer_sum, x, mask) -> None:
+                        projection_units, weighted_layer_sum, concat_layers, normalize_pooled,
+                        x, mask) -> None:
     """Raise ``ConfigError`` naming the first bad option of ``classifier_head`` and its value."""
     if pooling not in POOLINGS:
         raise ConfigError(f"head pooling must be one of {POOLINGS}, got {pooling!r}")
@@ -117,13 +120,23 @@ def _check_head_options(*, num_classes, pooling, dense_units, dropout, l2, atten
     if isinstance(dropout, bool) or not isinstance(dropout, numbers.Real) or not 0.0 <= dropout < 1.0:
         raise ConfigError(f"head dropout must be a number in [0, 1), got {dropout!r}")
     l2_regularizer(l2)  # raises for a negative factor
-    if not isinstance(weighted_layer_sum, bool):
-        raise ConfigError(f"head weighted_layer_sum must be true or false, got {weighted_layer_sum!r}")
-    if weighted_layer_sum != isinstance(x, (list, tuple)):
+    for option, value in (("weighted_layer_sum", weighted_layer_sum), ("concat_layers", concat_layers),
+                          ("normalize_pooled", normalize_pooled)):
+        if not isinstance(value, bool):
+            raise ConfigError(f"head {option} must be true or false, got {value!r}")
+    if weighted_layer_sum and concat_layers:
+        raise ConfigError("head weighted_layer_sum and concat_layers exclude each other (mix the hidden "
+                          "states, or pool each and concatenate); got both true")
+    takes_list = weighted_layer_sum or concat_layers
+    if takes_list != isinstance(x, (list, tuple)):
         raise ConfigError(
-            "head weighted_layer_sum=True needs a list of hidden states and False a single tensor, "
-            f"got weighted_layer_sum={weighted_layer_sum!r} with a {type(x).__name__}"
+            "head weighted_layer_sum / concat_layers need a list of hidden states, and neither a single "
+            f"tensor; got weighted_layer_sum={weighted_layer_sum!r}, concat_layers={concat_layers!r} "
+            f"with a {type(x).__name__}"
         )
+    if concat_layers and pooling not in SEQUENCE_POOLINGS:
+        raise ConfigError(f"head concat_layers pools each hidden state over time: pooling must be one of "
+                          f"{SEQUENCE_POOLINGS}, got {pooling!r}")
     if mask is not None and pooling not in MASKED_POOLINGS:
         raise ConfigError(f"head pooling {pooling!r} cannot honour a padding mask; use one of {MASKED_POOLINGS}")
 
@@ -138,6 +151,8 @@ def classifier_head(
     l2: float = 0.0,
     attention_units: int = 64,
     weighted_layer_sum: bool = False,
+    concat_layers: bool = False,
+    normalize_pooled: bool = False,
     projection_units: Optional[int] = 0,
     mask=None,
 ):
@@ -145,7 +160,9 @@ def classifier_head(
     -> [Dropout] -> Dense(softmax)``.
 
     Layer names: ``weighted_layer_sum``, ``projector``, ``pooling``, ``dense``, ``dense_dropout``,
-    ``classifier``; each present only when used.
+    ``classifier``; each present only when used. With ``concat_layers`` the hidden states are
+    pooled one by one (``pooling_0`` ... ``pooling_L``, after ``projector_0`` ... when projecting)
+    and joined by ``layer_concat``; ``normalize_pooled`` adds ``pooled_norm`` after pooling.
 
     Args:
         x: ``(batch, dim)`` when ``pooling="none"``; ``(batch, time, dim)`` for the sequence
@@ -162,6 +179,12 @@ def classifier_head(
         attention_units: hidden size of the attention scorer (``attention``, ``attentive_stats``).
         weighted_layer_sum: mix the list ``x`` with a learned softmax weight per entry
             (``WeightedLayerSum``, as in SUPERB) before anything else.
+        concat_layers: instead of mixing, pool each entry of the list ``x`` on its own (its own
+            pooling layer, the same kind) and concatenate the pooled vectors, so the classifier
+            sees every layer's statistics side by side (the layer-wise probe that beats a single
+            layer on frozen Whisper, see the README).
+        normalize_pooled: standardise the pooled vector per feature (``BatchNormalization``):
+            hidden states of different depths differ in scale by orders of magnitude.
         projection_units: units of a linear ``projector`` Dense applied frame-wise before pooling
             (HF's ``classifier_proj_size``); 0 or None: none.
         mask: optional ``(batch, time)`` bool padding mask (True = real frame) for the pooling;
@@ -177,26 +200,21 @@ def classifier_head(
     _check_head_options(num_classes=num_classes, pooling=pooling, dense_units=dense_units,
                         dropout=dropout, l2=l2, attention_units=attention_units,
                         projection_units=projection_units, weighted_layer_sum=weighted_layer_sum,
-                        x=x, mask=mask)
-    if weighted_layer_sum:
-        x = WeightedLayerSum(name="weighted_layer_sum")(list(x))
-    if projection_units:
-        x = keras.layers.Dense(int(projection_units), name="projector")(x)
-    pool_kwargs = {} if mask is None else {"mask": mask}
-    if pooling == "avg":
-        x = keras.layers.GlobalAveragePooling1D(name="pooling")(x, **pool_kwargs)
-    elif pooling == "max":
-        x = keras.layers.GlobalMaxPooling1D(name="pooling")(x)
-    elif pooling == "masked_mean":
-        x = MaskedMeanPooling(name="pooling")(x, **pool_kwargs)
-    elif pooling == "stats":
-        x = StatisticsPooling(name="pooling")(x, **pool_kwargs)
-    elif pooling == "attention":
-        x = AttentionPooling(units=int(attention_units), name="pooling")(x, **pool_kwargs)
-    elif pooling == "attentive_stats":
-        x = AttentiveStatisticsPooling(units=int(attention_units), name="pooling")(x, **pool_kwargs)
-    elif pooling == "flatten":
-        x = keras.layers.Flatten(name="pooling")(x)
+                        concat_layers=concat_layers, normalize_pooled=normalize_pooled, x=x, mask=mask)
+    if concat_layers:
+        pooled = [
+            _project_and_pool(state, pooling=pooling, projection_units=projection_units,
+                              attention_units=attention_units, mask=mask, suffix=f"_{i}")
+            for i, state in enumerate(x)
+        ]
+        x = keras.layers.Concatenate(name="layer_concat")(pooled)
+    else:
+        if weighted_layer_sum:
+            x = WeightedLayerSum(name="weighted_layer_sum")(list(x))
+        x = _project_and_pool(x, pooling=pooling, projection_units=projection_units,
+                              attention_units=attention_units, mask=mask)
+    if normalize_pooled:
+        x = keras.layers.BatchNormalization(name="pooled_norm")(x)
     if dense_units:
         x = keras.layers.Dense(
             int(dense_units), activation="relu", kernel_regularizer=l2_regularizer(l2), name="dense"
@@ -206,6 +224,38 @@ def classifier_head(
     return keras.layers.Dense(
         int(num_classes), activation="softmax", dtype="float32", name="classifier"
     )(x)
+
+
+def _project_and_pool(x, *, pooling, projection_units, attention_units, mask, suffix: str = ""):
+    """``[projector] -> pooling`` of one sequence; layer names end in ``suffix``."""
+    if projection_units:
+        x = keras.layers.Dense(int(projection_units), name="projector" + suffix)(x)
+    pool_kwargs = {} if mask is None else {"mask": mask}
+    name = "pooling" + suffix
+    if pooling == "avg":
+        x = keras.layers.GlobalAveragePooling1D(name=name)(x, **pool_kwargs)
+    elif pooling == "max":
+        x = keras.layers.GlobalMaxPooling1D(name=name)(x)
+    elif pooling == "masked_mean":
+        x = MaskedMeanPooling(name=name)(x, **pool_kwargs)
+    elif pooling == "stats":
+        x = StatisticsPooling(name=name)(x, **pool_kwargs)
+    elif pooling == "attention":
+        x = AttentionPooling(units=int(attention_units), name=name)(x, **pool_kwargs)
+    elif pooling == "attentive_stats":
+        x = AttentiveStatisticsPooling(units=int(attention_units), name=name)(x, **pool_kwargs)
+    elif pooling == "flatten":
+        x = keras.layers.Flatten(name=name)(x)
+    return x
+
+
+def encoder_states_for_head(outputs: Mapping, hp: Mapping):
+    """What a pretrained encoder hands the head: every hidden state (a list) when the head mixes
+    or concatenates layers (``weighted_layer_sum`` / ``concat_layers``), else ``sequence_output``."""
+    hp = {**HEAD_HPARAMS, **hp}
+    if hp["weighted_layer_sum"] is True or hp["concat_layers"] is True:
+        return outputs["hidden_states"]
+    return outputs["sequence_output"]
 
 
 def head_from_hparams(x, hp: Mapping, *, num_classes: int, mask=None):
@@ -221,6 +271,8 @@ def head_from_hparams(x, hp: Mapping, *, num_classes: int, mask=None):
         l2=hp["l2"],
         attention_units=hp["attention_units"],
         weighted_layer_sum=hp["weighted_layer_sum"],
+        concat_layers=hp["concat_layers"],
+        normalize_pooled=hp["normalize_pooled"],
         projection_units=hp["classifier_proj_size"],
         mask=mask,
     )

@@ -87,6 +87,39 @@ def test_weighted_sum_and_projection_layers(rng):
     np.testing.assert_allclose(np.asarray(mixed), np.mean(states, axis=0), atol=1e-6)
 
 
+def test_concat_layers_pools_each_state_then_joins_and_normalises(rng):
+    inputs = [keras.Input((7, 5)) for _ in range(3)]
+    mask_input = keras.Input((7,), dtype="bool")
+    outputs = classifier_head(inputs, num_classes=3, pooling="stats", dense_units=0, dropout=0.0,
+                              concat_layers=True, normalize_pooled=True, mask=mask_input)
+    model = keras.Model([*inputs, mask_input], outputs)
+    names = {layer.name for layer in model.layers}
+    assert {"pooling_0", "pooling_1", "pooling_2", "layer_concat", "pooled_norm", "classifier"} <= names
+    assert "pooling" not in names and "weighted_layer_sum" not in names
+    states = _hidden_states(rng)
+    mask = np.ones((2, 7), bool)
+    mask[1, 5:] = False
+    joined = keras.Model([*inputs, mask_input], model.get_layer("layer_concat").output)([*states, mask])
+    # Each state's masked mean and std, side by side in layer order.
+    expected = []
+    for state in states:
+        valid = [state[b][mask[b]] for b in range(2)]
+        expected.append(np.stack([np.concatenate([v.mean(0), v.std(0)]) for v in valid]))
+    np.testing.assert_allclose(np.asarray(joined), np.concatenate(expected, axis=1), atol=1e-4)
+    noisy = [s.copy() for s in states]
+    for s in noisy:
+        s[1, 5:] = 50.0  # padded frames change nothing
+    np.testing.assert_allclose(model([*states, mask]), model([*noisy, mask]), atol=1e-5)
+
+
+def test_concat_layers_with_projection_names_one_projector_per_state():
+    inputs = [keras.Input((7, 5)) for _ in range(2)]
+    model = keras.Model(inputs, classifier_head(inputs, num_classes=2, pooling="attentive_stats",
+                                                attention_units=4, projection_units=3, concat_layers=True))
+    assert model.get_layer("projector_1").units == 3
+    assert model.get_layer("layer_concat").output.shape == (None, 2 * 2 * 3)
+
+
 @pytest.mark.parametrize("pooling", MASKED_POOLINGS)
 def test_mask_argument_is_honoured(rng, pooling):
     """Padding frames change nothing when the head is given the padding mask."""
@@ -118,6 +151,8 @@ def test_head_rejects_bad_values():
         (dict(num_classes=1), "num_classes.*1"),
         (dict(weighted_layer_sum="yes"), "weighted_layer_sum.*'yes'"),
         (dict(weighted_layer_sum=True), "weighted_layer_sum=True.*KerasTensor"),
+        (dict(concat_layers=1), "concat_layers.*1"),
+        (dict(normalize_pooled="no"), "normalize_pooled.*'no'"),
     ]
     for kwargs, message in cases:
         kwargs = {"num_classes": 2, **kwargs}
@@ -125,6 +160,11 @@ def test_head_rejects_bad_values():
             classifier_head(inputs, **kwargs)
     with pytest.raises(ConfigError, match="weighted_layer_sum=False.*list"):
         classifier_head([sequence, sequence], num_classes=2, pooling="avg")
+    with pytest.raises(ConfigError, match="exclude each other"):
+        classifier_head([sequence, sequence], num_classes=2, pooling="avg", weighted_layer_sum=True,
+                        concat_layers=True)
+    with pytest.raises(ConfigError, match="concat_layers pools each.*'flatten'"):
+        classifier_head([sequence, sequence], num_classes=2, pooling="flatten", concat_layers=True)
     with pytest.raises(ConfigError, match="pooling 'max' cannot honour a padding mask"):
         classifier_head(sequence, num_classes=2, pooling="max", mask=keras.Input((7,), dtype="bool"))
 

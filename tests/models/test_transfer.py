@@ -27,12 +27,15 @@ def _encoder(kind: str):
     return HubertBackbone(**kwargs)
 
 
-def _classifier(kind: str, *, weighted: bool = True, pooling: str = "attentive_stats", encoder=None):
+def _classifier(kind: str, *, weighted: bool = True, pooling: str = "attentive_stats", encoder=None,
+                concat: bool = False):
     encoder = encoder if encoder is not None else _encoder(kind)
     family = whisper if kind == "whisper" else hubert
     keras.utils.set_random_seed(1)
-    return family.build_classifier(encoder, num_classes=3,
-                                   hparams={"weighted_layer_sum": weighted, "pooling": pooling})
+    hparams = {"weighted_layer_sum": weighted and not concat, "pooling": pooling}
+    if concat:
+        hparams.update(concat_layers=True, normalize_pooled=True, classifier_proj_size=0)
+    return family.build_classifier(encoder, num_classes=3, hparams=hparams)
 
 
 @pytest.fixture
@@ -60,6 +63,15 @@ def test_views_compose_to_the_classifier(kind, weighted, audio):
         np.testing.assert_allclose(states["hidden_states"], cached["hidden_states"][:, : num_layers + 1 - top_k],
                                    atol=1e-5)
         np.testing.assert_allclose(upper(states), expected, atol=1e-5, err_msg=f"top_k={top_k}")
+
+
+@pytest.mark.parametrize("kind", ["whisper", "hubert_pre_ln"])
+def test_views_compose_with_a_per_layer_concatenating_head(kind, audio):
+    model = _classifier(kind, pooling="stats", concat=True)
+    expected = np.asarray(model(audio))
+    np.testing.assert_allclose(transfer.head_view(model)(transfer.encoder_view(model)(audio)), expected, atol=1e-5)
+    lower, upper = transfer.split_encoder(model, top_k=1)
+    np.testing.assert_allclose(upper(lower(audio)), expected, atol=1e-5)
 
 
 @pytest.mark.parametrize("kind", ENCODERS)

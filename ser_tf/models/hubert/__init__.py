@@ -28,7 +28,7 @@ import keras
 
 from ser_tf.errors import ConfigError, ModelError
 from ser_tf.layers.masks import AllValidMask
-from ser_tf.models.head import features_kind, head_from_hparams, model_hparams
+from ser_tf.models.head import encoder_states_for_head, features_kind, head_from_hparams, model_hparams
 from ser_tf.models.hubert.backbone import HubertBackbone, architecture_kwargs
 from ser_tf.models.hubert.finetune import freeze_layers, make_callbacks
 from ser_tf.models.hubert.presets import get_preset, list_presets
@@ -53,6 +53,8 @@ ARCH_PRESETS = {
 # layer), with dropout before the output layer.
 HEAD_HPARAMS = {
     "weighted_layer_sum": False,
+    "concat_layers": False,
+    "normalize_pooled": False,
     "classifier_proj_size": 256,
     "pooling": "masked_mean",
     "attention_units": 64,
@@ -142,7 +144,7 @@ def build_classifier(backbone: HubertBackbone, *, num_classes: int, hparams=None
     waveform = keras.Input(shape=(None,), dtype="float32", name="waveform")
     padding_mask = AllValidMask(name="all_valid_mask")(waveform)
     outputs = backbone({"waveform": waveform, "padding_mask": padding_mask})
-    states = outputs["hidden_states"] if hp["weighted_layer_sum"] is True else outputs["sequence_output"]
+    states = encoder_states_for_head(outputs, hp)
     probabilities = head_from_hparams(states, hp, num_classes=num_classes, mask=outputs["padding_mask"])
     return keras.Model(waveform, probabilities, name=name)
 

@@ -28,7 +28,7 @@ from ser_tf.errors import ConfigError, ModelError
 from ser_tf.layers.masks import AllValidMask
 from ser_tf.layers.whisper_log_mel import WHISPER_HOP_LENGTH, WhisperLogMel
 from ser_tf.models.head import HEAD_HPARAMS as _HEAD_DEFAULTS
-from ser_tf.models.head import features_kind, head_from_hparams, model_hparams
+from ser_tf.models.head import encoder_states_for_head, features_kind, head_from_hparams, model_hparams
 from ser_tf.models.saving import load_weights_exactly
 from ser_tf.models.transfer import ENCODER_LAYER, freeze_encoder, named_encoder
 from ser_tf.models.whisper.backbone import WhisperEncoderBackbone
@@ -179,7 +179,7 @@ def build_classifier(encoder: WhisperEncoderBackbone, *, num_classes: int, hpara
     samples = AllValidMask(name="all_valid_mask")(waveform)
     frame_mask = WaveformFrameMask(hop_length=WHISPER_HOP_LENGTH, name="frame_mask")(samples)
     outputs = encoder({"features": features, "padding_mask": frame_mask})
-    states = outputs["hidden_states"] if hp["weighted_layer_sum"] is True else outputs["sequence_output"]
+    states = encoder_states_for_head(outputs, hp)
     probabilities = head_from_hparams(states, hp, num_classes=num_classes, mask=outputs["padding_mask"])
     return keras.Model(waveform, probabilities, name=name)
 
