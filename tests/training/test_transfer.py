@@ -217,3 +217,22 @@ def test_resume_continues_an_interrupted_transfer_fold(demo_root, private_cache,
     run_training(config, run_dir=tmp_path / "run", resume=True, verbose=0, log=lambda *_: None)
     epochs = [row.split(",")[0] for row in run.history_csv.read_text().splitlines()[1:]]
     assert epochs == ["0", "1", "2"] and run.model_keras.is_file() and not run.backup.exists()
+
+
+@pytest.mark.parametrize("freeze, recipe", [("all", "frozen"), ("top_k", "partial")])
+def test_the_hubert_family_runs_the_same_cached_recipes(demo_root, private_cache, tmp_path, freeze, recipe):
+    hubert = {"model": {"arch": "hubert_tiny", "freeze": freeze, "finetune_layers": 1, "dropout": 0.1},
+              "features": {"kind": "raw"}}
+    config = resolve({**RECIPE, **hubert}, flags={"data.corpora": [f"demo={demo_root}"]})
+    model, y_prob, _, records, record, _, bundle = _train_one_split(config, tmp_path / "fold")
+    assert record["recipe"] == recipe and record["cache"]["misses"] == len(bundle.records)
+    np.testing.assert_allclose(model.predict(_waveforms(records, bundle, config), verbose=0), y_prob, atol=1e-5)
+
+
+def test_hubert_freeze_and_freeze_layers_exclude_each_other(demo_root):
+    from ser_tf.models.registry import build_model
+
+    config = resolve({**RECIPE, "model": {"arch": "hubert_tiny", "freeze": "all", "freeze_layers": 1},
+                      "features": {"kind": "raw"}}, flags={"data.corpora": [f"demo={demo_root}"]})
+    with pytest.raises(ConfigError, match="freeze='all' and model.freeze_layers=1"):
+        build_model("hubert_tiny", num_classes=3, config=config)

@@ -16,6 +16,9 @@ another front-end is refused. Its ``model.*`` keys (``HPARAMS``; any other key i
     pooling: masked_mean | attention | attentive_stats | stats | avg (see ``head.POOLINGS``).
     attention_units, dense_units (0: no hidden layer), dropout (before the output), l2: the head.
     freeze_feature_encoder_epochs: N (default 3).   freeze_layers: K | null (train top K only).
+    freeze: none (default: fine-tune end to end) | all (frozen encoder) | top_k (train the top
+        finetune_layers layers): with all / top_k the trainer runs the cached transfer recipes of
+        ``ser_tf.training.transfer``, as for Whisper.   finetune_layers: K (default 2).
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ from ser_tf.models.hubert.finetune import freeze_layers, make_callbacks
 from ser_tf.models.hubert.presets import get_preset, list_presets
 from ser_tf.models.registry import register_arch
 from ser_tf.models.saving import architecture_differences, load_weights_exactly
-from ser_tf.models.transfer import ENCODER_LAYER, named_encoder
+from ser_tf.models.transfer import ENCODER_LAYER, freeze_encoder, named_encoder
 
 __all__ = ["HubertBackbone", "build_classifier", "load_backbone", "get_preset", "list_presets", "ARCH_PRESETS"]
 
@@ -70,6 +73,8 @@ HPARAMS = {
     **HEAD_HPARAMS,
     "freeze_feature_encoder_epochs": 3,
     "freeze_layers": None,
+    "freeze": "none",
+    "finetune_layers": 2,
 }
 
 
@@ -156,8 +161,13 @@ def _builder(arch: str):
         backbone = load_backbone(preset=hp["preset"] or ARCH_PRESETS[arch], pretrained=hp["pretrained"])
         head = {key: hp[key] for key in HEAD_HPARAMS}
         model = build_classifier(backbone, num_classes=num_classes, hparams=head, name=f"{arch}_classifier")
+        if hp["freeze"] != "none" and hp["freeze_layers"] is not None:
+            raise ConfigError(f"model.freeze={hp['freeze']!r} and model.freeze_layers={hp['freeze_layers']!r} "
+                              "both choose what trains; set one of them (freeze: top_k with finetune_layers)")
         if hp["freeze_layers"] is not None:
             freeze_layers(model, hp["freeze_layers"])
+        if hp["freeze"] != "none":
+            freeze_encoder(model, freeze=hp["freeze"], finetune_layers=hp["finetune_layers"])
         return model
 
     return build
