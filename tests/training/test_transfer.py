@@ -236,3 +236,12 @@ def test_hubert_freeze_and_freeze_layers_exclude_each_other(demo_root):
                       "features": {"kind": "raw"}}, flags={"data.corpora": [f"demo={demo_root}"]})
     with pytest.raises(ConfigError, match="freeze='all' and model.freeze_layers=1"):
         build_model("hubert_tiny", num_classes=3, config=config)
+
+
+@pytest.mark.parametrize("recipe", ["whisper", "whisper_tiny", "whisper_tiny_en", "whisper_base", "whisper_small",
+                                    "whisper_medium", "whisper_large_v3", "ravdess_whisper"])
+def test_every_whisper_recipe_resolves_to_the_cached_frozen_recipe(recipe):
+    from ser_tf.config import load_config, recipe_path
+
+    plan = transfer.transfer_plan(resolve(load_config(recipe_path(recipe))))
+    assert plan.recipe == "frozen" and plan.views == 0
