@@ -24,7 +24,8 @@ from typing import Optional, Sequence
 import keras
 
 from ser_tf.errors import ParameterError
-from ser_tf.models.frozen_layers import freeze_named, frozen_config, frozen_names
+from ser_tf.models.backbone_config import from_config_kwargs, with_dtype_and_frozen
+from ser_tf.models.frozen_layers import freeze_named, frozen_names
 from ser_tf.models.hubert.layers import (
     LAYER_NORM_EPSILON,
     ConvPositionEncoding,
@@ -273,17 +274,12 @@ class HubertBackbone(keras.Model):
             "mask_time_length": self.mask_time_length,
             "normalize_waveform": self.normalize_waveform,
         }
-        if self._dtype_arg is not None:
-            config["dtype"] = keras.dtype_policies.serialize(keras.dtype_policies.get(self._dtype_arg))
-        config.update(frozen_config(self, self._frozen_at_construction))
-        return config
+        return with_dtype_and_frozen(self, config, dtype_arg=self._dtype_arg,
+                                     frozen_at_construction=self._frozen_at_construction)
 
     @classmethod
     def from_config(cls, config):
-        config = dict(config)
-        if isinstance(config.get("dtype"), dict):
-            config["dtype"] = keras.dtype_policies.deserialize(config["dtype"])
-        return cls(**config)
+        return cls(**from_config_kwargs(config))
 
 
 def architecture_kwargs(config: dict) -> dict:

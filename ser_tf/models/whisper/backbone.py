@@ -32,7 +32,8 @@ import keras
 import numpy as np
 
 from ser_tf.errors import ParameterError
-from ser_tf.models.frozen_layers import freeze_named, frozen_config, frozen_names
+from ser_tf.models.backbone_config import from_config_kwargs, with_dtype_and_frozen
+from ser_tf.models.frozen_layers import freeze_named, frozen_names
 from ser_tf.models.whisper.layers import FrameMasking, StridedMask, sinusoids
 
 LAYER_NORM_EPSILON = 1e-5
@@ -208,17 +209,12 @@ class WhisperEncoderBackbone(keras.Model):
             "max_source_positions": self.max_source_positions,
             "dropout": self.dropout,
         }
-        if self._dtype_arg is not None:
-            config["dtype"] = keras.dtype_policies.serialize(keras.dtype_policies.get(self._dtype_arg))
-        config.update(frozen_config(self, self._frozen_at_construction))
-        return config
+        return with_dtype_and_frozen(self, config, dtype_arg=self._dtype_arg,
+                                     frozen_at_construction=self._frozen_at_construction)
 
     @classmethod
     def from_config(cls, config):
-        config = dict(config)
-        if isinstance(config.get("dtype"), dict):
-            config["dtype"] = keras.dtype_policies.deserialize(config["dtype"])
-        return cls(**config)
+        return cls(**from_config_kwargs(config))
 
 
 def architecture_kwargs(config: dict) -> dict:

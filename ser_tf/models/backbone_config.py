@@ -1,0 +1,32 @@
+"""The config tail shared by the backbones (``WhisperEncoderBackbone``, ``HubertBackbone``).
+
+Each backbone's ``get_config`` lists its own kwargs, then ``with_dtype_and_frozen`` adds what every
+backbone records the same way: the dtype policy it was built with (serialised, only if one was
+given) and the layers frozen since construction (``ser_tf.models.frozen_layers``).
+``from_config_kwargs`` undoes the dtype serialisation for ``from_config``.
+"""
+
+from __future__ import annotations
+
+from typing import FrozenSet, Optional
+
+import keras
+
+from ser_tf.models.frozen_layers import frozen_config
+
+
+def with_dtype_and_frozen(model: keras.Model, config: dict, *, dtype_arg: Optional[object],
+                          frozen_at_construction: FrozenSet[str]) -> dict:
+    """``config`` plus ``"dtype"`` (when ``dtype_arg`` is not None) and ``"frozen_layers"`` (if any)."""
+    if dtype_arg is not None:
+        config["dtype"] = keras.dtype_policies.serialize(keras.dtype_policies.get(dtype_arg))
+    config.update(frozen_config(model, frozen_at_construction))
+    return config
+
+
+def from_config_kwargs(config: dict) -> dict:
+    """A copy of ``config`` with a serialised ``"dtype"`` policy turned back into a policy."""
+    config = dict(config)
+    if isinstance(config.get("dtype"), dict):
+        config["dtype"] = keras.dtype_policies.deserialize(config["dtype"])
+    return config
