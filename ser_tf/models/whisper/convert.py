@@ -23,7 +23,6 @@ were not zero.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Dict, Mapping, Optional
 
@@ -32,6 +31,7 @@ import numpy as np
 from ser_tf.errors import ConfigError, ModelError
 from ser_tf.models import converted_weights
 from ser_tf.models.converted_weights import sidecar_config_path  # noqa: F401 - part of this module's API
+from ser_tf.models.hf_checkpoint import read_config_json, read_hf_state_dict
 from ser_tf.models.saving import architecture_differences
 from ser_tf.models.whisper.backbone import WhisperEncoderBackbone, architecture_kwargs
 from ser_tf.models.whisper.ct2_checkpoint import CT2Model, read_ct2_model
@@ -52,16 +52,8 @@ def read_hf_config(folder) -> dict:
     Raises:
         ModelError: no folder, no or invalid ``config.json``, or another ``model_type``.
     """
-    folder = Path(folder)
-    path = folder / "config.json"
-    if not folder.is_dir():
-        raise ModelError(f"checkpoint folder {str(folder)!r} does not exist")
-    try:
-        config = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ModelError(f"{str(path)!r} is missing: expected an HF Whisper folder with config.json") from None
-    except json.JSONDecodeError as err:
-        raise ModelError(f"{str(path)!r} is not valid JSON: {err}") from None
+    config = read_config_json(folder, kind="HF Whisper")
+    path = Path(folder) / "config.json"
     if config.get("model_type") != "whisper":
         raise ModelError(f"{str(path)!r}: model_type {config.get('model_type')!r} is not 'whisper'")
     return config
@@ -274,8 +266,6 @@ def read_checkpoint(folder) -> tuple:
     if checkpoint_kind(folder) == "ct2":
         model = read_ct2_model(folder)
         return backbone_kwargs_from_ct2(model), encoder_state_from_ct2(model)
-    from ser_tf.models.hubert.hf_checkpoint import read_hf_state_dict
-
     kwargs = backbone_kwargs_from_hf_config(read_hf_config(folder))
     return kwargs, encoder_state_from_hf(read_hf_state_dict(folder), source=repr(str(folder)))
 
