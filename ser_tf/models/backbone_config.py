@@ -1,18 +1,28 @@
-"""The config tail shared by the backbones (``WhisperEncoderBackbone``, ``HubertBackbone``).
+"""The config shared by the backbones (``WhisperEncoderBackbone``, ``HubertBackbone``).
 
-Each backbone's ``get_config`` lists its own kwargs, then ``with_dtype_and_frozen`` adds what every
-backbone records the same way: the dtype policy it was built with (serialised, only if one was
-given) and the layers frozen since construction (``ser_tf.models.frozen_layers``).
-``from_config_kwargs`` undoes the dtype serialisation for ``from_config``.
+Each backbone's ``get_config`` is ``backbone_config(self, KEYS)``: its ``name`` and ``trainable``,
+the constructor arguments ``KEYS`` (kept as attributes of the same names), then what every backbone
+records the same way: the dtype policy it was built with (``self._dtype_arg``, serialised, only if
+one was given) and the layers frozen since construction (``self._frozen_at_construction``, see
+``ser_tf.models.frozen_layers``). ``from_config_kwargs`` undoes the dtype serialisation for
+``from_config``.
 """
 
 from __future__ import annotations
 
-from typing import FrozenSet, Optional
+from typing import FrozenSet, Iterable, Optional
 
 import keras
 
 from ser_tf.models.frozen_layers import frozen_config
+
+
+def backbone_config(model: keras.Model, keys: Iterable[str]) -> dict:
+    """``get_config()`` of ``model``: name, trainable, ``keys`` read from its attributes, dtype, frozen layers."""
+    config = {"name": model.name, "trainable": model.trainable}
+    config.update((key, getattr(model, key)) for key in keys)
+    return with_dtype_and_frozen(model, config, dtype_arg=model._dtype_arg,
+                                 frozen_at_construction=model._frozen_at_construction)
 
 
 def with_dtype_and_frozen(model: keras.Model, config: dict, *, dtype_arg: Optional[object],

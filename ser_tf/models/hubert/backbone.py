@@ -24,7 +24,7 @@ from typing import Optional, Sequence
 import keras
 
 from ser_tf.errors import ParameterError
-from ser_tf.models.backbone_config import from_config_kwargs, with_dtype_and_frozen
+from ser_tf.models.backbone_config import backbone_config, from_config_kwargs
 from ser_tf.models.frozen_layers import freeze_named, frozen_names
 from ser_tf.models.hubert.layers import (
     LAYER_NORM_EPSILON,
@@ -251,31 +251,14 @@ class HubertBackbone(keras.Model):
         """Output frames for ``num_samples`` input samples (49 for 1 s at 16 kHz)."""
         return frame_count(num_samples, kernels=self.conv_kernels, strides=self.conv_strides)
 
+    # Constructor arguments kept in get_config(), in order (besides name, trainable, dtype, frozen_layers).
+    _CONFIG_KEYS = ("num_layers", "hidden_dim", "num_heads", "intermediate_dim", "conv_dims",
+                    "conv_kernels", "conv_strides", "feature_norm", "normalize_first", "conv_bias",
+                    "pos_conv_kernel", "pos_conv_groups", "feature_projection_layer_norm", "dropout",
+                    "feature_dropout", "mask_time_prob", "mask_time_length", "normalize_waveform")
+
     def get_config(self):
-        config = {
-            "name": self.name,
-            "trainable": self.trainable,
-            "num_layers": self.num_layers,
-            "hidden_dim": self.hidden_dim,
-            "num_heads": self.num_heads,
-            "intermediate_dim": self.intermediate_dim,
-            "conv_dims": self.conv_dims,
-            "conv_kernels": self.conv_kernels,
-            "conv_strides": self.conv_strides,
-            "feature_norm": self.feature_norm,
-            "normalize_first": self.normalize_first,
-            "conv_bias": self.conv_bias,
-            "pos_conv_kernel": self.pos_conv_kernel,
-            "pos_conv_groups": self.pos_conv_groups,
-            "feature_projection_layer_norm": self.feature_projection_layer_norm,
-            "dropout": self.dropout,
-            "feature_dropout": self.feature_dropout,
-            "mask_time_prob": self.mask_time_prob,
-            "mask_time_length": self.mask_time_length,
-            "normalize_waveform": self.normalize_waveform,
-        }
-        return with_dtype_and_frozen(self, config, dtype_arg=self._dtype_arg,
-                                     frozen_at_construction=self._frozen_at_construction)
+        return backbone_config(self, self._CONFIG_KEYS)
 
     @classmethod
     def from_config(cls, config):

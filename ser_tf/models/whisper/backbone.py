@@ -32,7 +32,7 @@ import keras
 import numpy as np
 
 from ser_tf.errors import ParameterError
-from ser_tf.models.backbone_config import from_config_kwargs, with_dtype_and_frozen
+from ser_tf.models.backbone_config import backbone_config, from_config_kwargs
 from ser_tf.models.frozen_layers import freeze_named, frozen_names
 from ser_tf.models.whisper.layers import FrameMasking, StridedMask, sinusoids
 
@@ -197,20 +197,12 @@ class WhisperEncoderBackbone(keras.Model):
         """Output frames for ``num_frames`` log-mel frames: ``ceil(num_frames / 2)`` (20 ms each)."""
         return -(-int(num_frames) // 2)
 
+    # Constructor arguments kept in get_config(), in order (besides name, trainable, dtype, frozen_layers).
+    _CONFIG_KEYS = ("num_layers", "hidden_dim", "num_heads", "intermediate_dim", "n_mels",
+                    "max_source_positions", "dropout")
+
     def get_config(self):
-        config = {
-            "name": self.name,
-            "trainable": self.trainable,
-            "num_layers": self.num_layers,
-            "hidden_dim": self.hidden_dim,
-            "num_heads": self.num_heads,
-            "intermediate_dim": self.intermediate_dim,
-            "n_mels": self.n_mels,
-            "max_source_positions": self.max_source_positions,
-            "dropout": self.dropout,
-        }
-        return with_dtype_and_frozen(self, config, dtype_arg=self._dtype_arg,
-                                     frozen_at_construction=self._frozen_at_construction)
+        return backbone_config(self, self._CONFIG_KEYS)
 
     @classmethod
     def from_config(cls, config):
