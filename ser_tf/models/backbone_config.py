@@ -1,16 +1,16 @@
 """The config shared by the backbones (``WhisperEncoderBackbone``, ``HubertBackbone``).
 
-Each backbone's ``get_config`` is ``backbone_config(self, KEYS)``: its ``name`` and ``trainable``,
-the constructor arguments ``KEYS`` (kept as attributes of the same names), then what every backbone
+Each backbone takes ``BackboneConfigMixin``, whose ``get_config`` is
+``backbone_config(self, self._CONFIG_KEYS)``: its ``name`` and ``trainable``,
+the constructor arguments ``_CONFIG_KEYS`` (kept as attributes of the same names), then what every backbone
 records the same way: the dtype policy it was built with (``self._dtype_arg``, serialised, only if
 one was given) and the layers frozen since construction (``self._frozen_at_construction``, see
-``ser_tf.models.frozen_layers``). ``from_config_kwargs`` undoes the dtype serialisation for
-``from_config``.
+``ser_tf.models.frozen_layers``). Its ``from_config`` undoes the dtype serialisation (``from_config_kwargs``).
 """
 
 from __future__ import annotations
 
-from typing import FrozenSet, Iterable, Optional
+from typing import FrozenSet, Iterable, Optional, Tuple
 
 import keras
 
@@ -40,3 +40,17 @@ def from_config_kwargs(config: dict) -> dict:
     if isinstance(config.get("dtype"), dict):
         config["dtype"] = keras.dtype_policies.deserialize(config["dtype"])
     return config
+
+
+class BackboneConfigMixin:
+    """``get_config`` / ``from_config`` of a backbone: put it before ``keras.Model`` in the bases
+    and list the constructor arguments to keep in ``_CONFIG_KEYS`` (in order)."""
+
+    _CONFIG_KEYS: Tuple[str, ...] = ()
+
+    def get_config(self):
+        return backbone_config(self, self._CONFIG_KEYS)
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**from_config_kwargs(config))

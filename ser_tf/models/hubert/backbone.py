@@ -24,7 +24,7 @@ from typing import Optional, Sequence
 import keras
 
 from ser_tf.errors import ParameterError
-from ser_tf.models.backbone_config import backbone_config, from_config_kwargs
+from ser_tf.models.backbone_config import BackboneConfigMixin
 from ser_tf.models.frozen_layers import freeze_named, frozen_names
 from ser_tf.models.hubert.layers import (
     LAYER_NORM_EPSILON,
@@ -69,7 +69,7 @@ def _encode(parts: dict, waveform, padding_mask, span_mask=None):
 
 
 @keras.saving.register_keras_serializable(package="ser_tf")
-class HubertBackbone(keras.Model):
+class HubertBackbone(BackboneConfigMixin, keras.Model):
     """HuBERT / wav2vec 2.0 encoder (presets in ``presets.py``, checkpoints via ``convert.py``).
 
     Args:
@@ -251,18 +251,12 @@ class HubertBackbone(keras.Model):
         """Output frames for ``num_samples`` input samples (49 for 1 s at 16 kHz)."""
         return frame_count(num_samples, kernels=self.conv_kernels, strides=self.conv_strides)
 
-    # Constructor arguments kept in get_config(), in order (besides name, trainable, dtype, frozen_layers).
+    # Constructor arguments kept in get_config() (BackboneConfigMixin), in order; name, trainable,
+    # dtype and frozen_layers are added to them.
     _CONFIG_KEYS = ("num_layers", "hidden_dim", "num_heads", "intermediate_dim", "conv_dims",
                     "conv_kernels", "conv_strides", "feature_norm", "normalize_first", "conv_bias",
                     "pos_conv_kernel", "pos_conv_groups", "feature_projection_layer_norm", "dropout",
                     "feature_dropout", "mask_time_prob", "mask_time_length", "normalize_waveform")
-
-    def get_config(self):
-        return backbone_config(self, self._CONFIG_KEYS)
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**from_config_kwargs(config))
 
 
 def architecture_kwargs(config: dict) -> dict:

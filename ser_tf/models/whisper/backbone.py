@@ -32,7 +32,7 @@ import keras
 import numpy as np
 
 from ser_tf.errors import ParameterError
-from ser_tf.models.backbone_config import backbone_config, from_config_kwargs
+from ser_tf.models.backbone_config import BackboneConfigMixin
 from ser_tf.models.frozen_layers import freeze_named, frozen_names
 from ser_tf.models.whisper.layers import FrameMasking, StridedMask, sinusoids
 
@@ -54,7 +54,7 @@ def _whisper_encoder_block():
 
 
 @keras.saving.register_keras_serializable(package="ser_tf")
-class WhisperEncoderBackbone(keras.Model):
+class WhisperEncoderBackbone(BackboneConfigMixin, keras.Model):
     """Whisper's audio encoder (presets in ``presets.py``, checkpoints via ``convert.py``).
 
     Args:
@@ -197,16 +197,10 @@ class WhisperEncoderBackbone(keras.Model):
         """Output frames for ``num_frames`` log-mel frames: ``ceil(num_frames / 2)`` (20 ms each)."""
         return -(-int(num_frames) // 2)
 
-    # Constructor arguments kept in get_config(), in order (besides name, trainable, dtype, frozen_layers).
+    # Constructor arguments kept in get_config() (BackboneConfigMixin), in order; name, trainable,
+    # dtype and frozen_layers are added to them.
     _CONFIG_KEYS = ("num_layers", "hidden_dim", "num_heads", "intermediate_dim", "n_mels",
                     "max_source_positions", "dropout")
-
-    def get_config(self):
-        return backbone_config(self, self._CONFIG_KEYS)
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**from_config_kwargs(config))
 
 
 def architecture_kwargs(config: dict) -> dict:
