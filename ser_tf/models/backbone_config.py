@@ -14,7 +14,7 @@ from typing import FrozenSet, Iterable, Optional, Tuple
 
 import keras
 
-from ser_tf.models.frozen_layers import frozen_config
+from ser_tf.models.frozen_layers import freeze_named, frozen_config, frozen_names
 
 
 def backbone_config(model: keras.Model, keys: Iterable[str]) -> dict:
@@ -47,6 +47,13 @@ class BackboneConfigMixin:
     and list the constructor arguments to keep in ``_CONFIG_KEYS`` (in order)."""
 
     _CONFIG_KEYS: Tuple[str, ...] = ()
+
+    def _record_dtype_and_frozen(self, dtype, frozen_layers: Optional[Iterable[str]]) -> None:
+        """End of the constructor: keep ``dtype`` for the config, note the layers frozen by
+        construction itself, then freeze ``frozen_layers`` (from a saved config) again."""
+        self._dtype_arg = dtype
+        self._frozen_at_construction = frozen_names(self)
+        freeze_named(self, frozen_layers or ())
 
     def get_config(self):
         return backbone_config(self, self._CONFIG_KEYS)

@@ -25,7 +25,6 @@ import keras
 
 from ser_tf.errors import ParameterError
 from ser_tf.models.backbone_config import BackboneConfigMixin
-from ser_tf.models.frozen_layers import freeze_named, frozen_names
 from ser_tf.models.hubert.layers import (
     LAYER_NORM_EPSILON,
     ConvPositionEncoding,
@@ -202,9 +201,7 @@ class HubertBackbone(BackboneConfigMixin, keras.Model):
         self.mask_time_prob = float(mask_time_prob)
         self.mask_time_length = int(mask_time_length)
         self.normalize_waveform = bool(normalize_waveform)
-        self._dtype_arg = dtype
-        self._frozen_at_construction = frozen_names(self)
-        freeze_named(self, frozen_layers or ())
+        self._record_dtype_and_frozen(dtype, frozen_layers)
 
     # Named handles, so that converters, freezing and pretraining need no string look-ups.
     @property

@@ -33,7 +33,6 @@ import numpy as np
 
 from ser_tf.errors import ParameterError
 from ser_tf.models.backbone_config import BackboneConfigMixin
-from ser_tf.models.frozen_layers import freeze_named, frozen_names
 from ser_tf.models.whisper.layers import FrameMasking, StridedMask, sinusoids
 
 LAYER_NORM_EPSILON = 1e-5
@@ -169,9 +168,7 @@ class WhisperEncoderBackbone(BackboneConfigMixin, keras.Model):
         self.n_mels = int(n_mels)
         self.max_source_positions = int(max_source_positions)
         self.dropout = float(dropout)
-        self._dtype_arg = dtype
-        self._frozen_at_construction = frozen_names(self)
-        freeze_named(self, frozen_layers or ())
+        self._record_dtype_and_frozen(dtype, frozen_layers)
 
     def call(self, inputs, training=None, mask=None, **kwargs):
         # Where the frame count is known (eager calls, predict), say what is wrong instead of
