@@ -24,7 +24,7 @@ from typing import Optional, Sequence
 import keras
 
 from ser_tf.errors import ParameterError
-from ser_tf.models.frozen_layers import freeze_named, frozen_config, frozen_names
+from ser_tf.models.backbone_config import BackboneConfigMixin
 from ser_tf.models.hubert.layers import (
     LAYER_NORM_EPSILON,
     ConvPositionEncoding,
@@ -68,7 +68,7 @@ def _encode(parts: dict, waveform, padding_mask, span_mask=None):
 
 
 @keras.saving.register_keras_serializable(package="ser_tf")
-class HubertBackbone(keras.Model):
+class HubertBackbone(BackboneConfigMixin, keras.Model):
     """HuBERT / wav2vec 2.0 encoder (presets in ``presets.py``, checkpoints via ``convert.py``).
 
     Args:
@@ -201,9 +201,7 @@ class HubertBackbone(keras.Model):
         self.mask_time_prob = float(mask_time_prob)
         self.mask_time_length = int(mask_time_length)
         self.normalize_waveform = bool(normalize_waveform)
-        self._dtype_arg = dtype
-        self._frozen_at_construction = frozen_names(self)
-        freeze_named(self, frozen_layers or ())
+        self._record_dtype_and_frozen(dtype, frozen_layers)
 
     # Named handles, so that converters, freezing and pretraining need no string look-ups.
     @property
@@ -250,40 +248,12 @@ class HubertBackbone(keras.Model):
         """Output frames for ``num_samples`` input samples (49 for 1 s at 16 kHz)."""
         return frame_count(num_samples, kernels=self.conv_kernels, strides=self.conv_strides)
 
-    def get_config(self):
-        config = {
-            "name": self.name,
-            "trainable": self.trainable,
-            "num_layers": self.num_layers,
-            "hidden_dim": self.hidden_dim,
-            "num_heads": self.num_heads,
-            "intermediate_dim": self.intermediate_dim,
-            "conv_dims": self.conv_dims,
-            "conv_kernels": self.conv_kernels,
-            "conv_strides": self.conv_strides,
-            "feature_norm": self.feature_norm,
-            "normalize_first": self.normalize_first,
-            "conv_bias": self.conv_bias,
-            "pos_conv_kernel": self.pos_conv_kernel,
-            "pos_conv_groups": self.pos_conv_groups,
-            "feature_projection_layer_norm": self.feature_projection_layer_norm,
-            "dropout": self.dropout,
-            "feature_dropout": self.feature_dropout,
-            "mask_time_prob": self.mask_time_prob,
-            "mask_time_length": self.mask_time_length,
-            "normalize_waveform": self.normalize_waveform,
-        }
-        if self._dtype_arg is not None:
-            config["dtype"] = keras.dtype_policies.serialize(keras.dtype_policies.get(self._dtype_arg))
-        config.update(frozen_config(self, self._frozen_at_construction))
-        return config
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        if isinstance(config.get("dtype"), dict):
-            config["dtype"] = keras.dtype_policies.deserialize(config["dtype"])
-        return cls(**config)
+    # Constructor arguments kept in get_config() (BackboneConfigMixin), in order; name, trainable,
+    # dtype and frozen_layers are added to them.
+    _CONFIG_KEYS = ("num_layers", "hidden_dim", "num_heads", "intermediate_dim", "conv_dims",
+                    "conv_kernels", "conv_strides", "feature_norm", "normalize_first", "conv_bias",
+                    "pos_conv_kernel", "pos_conv_groups", "feature_projection_layer_norm", "dropout",
+                    "feature_dropout", "mask_time_prob", "mask_time_length", "normalize_waveform")
 
 
 def architecture_kwargs(config: dict) -> dict:

@@ -19,10 +19,7 @@ right architecture.
 
 from __future__ import annotations
 
-import json
 import logging
-import os
-import tempfile
 from pathlib import Path
 from typing import Dict, List, Mapping, Optional
 
@@ -30,6 +27,8 @@ import numpy as np
 
 from ser_tf.constants import SAMPLE_RATE, samples_for
 from ser_tf.errors import ModelError
+from ser_tf.models import converted_weights
+from ser_tf.models.converted_weights import sidecar_config_path  # noqa: F401 - part of this module's API
 from ser_tf.models.hubert.hf_checkpoint import (  # noqa: F401 - re-exported for convenience
     SUPPORTED_MODEL_TYPES,
     read_hf_config,
@@ -37,7 +36,6 @@ from ser_tf.models.hubert.hf_checkpoint import (  # noqa: F401 - re-exported for
     read_preprocessor_config,
     read_safetensors,
 )
-from ser_tf.utils.io import write_json
 
 log = logging.getLogger(__name__)
 
@@ -253,41 +251,13 @@ def load_hf_checkpoint(folder, **overrides):
     return backbone
 
 
-def sidecar_config_path(weights_path) -> Path:
-    """``X.config.json`` beside ``X.weights.h5``."""
-    weights_path = Path(weights_path)
-    name = weights_path.name
-    stem = name[: -len(".weights.h5")] if name.endswith(".weights.h5") else weights_path.stem
-    return weights_path.with_name(stem + ".config.json")
-
-
 def save_converted(backbone, out) -> Path:
     """Write ``backbone``'s weights to ``out`` (must end in ``.weights.h5``) and its kwargs beside it."""
-    out = Path(out)
-    if not out.name.endswith(".weights.h5"):
-        raise ModelError(f"output {str(out)!r} must end in '.weights.h5' (Keras weights file)")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=out.parent) as tmp:  # same filesystem: the rename is atomic
-        tmp_path = Path(tmp) / out.name
-        backbone.save_weights(tmp_path)
-        os.replace(tmp_path, out)
-    config = {k: v for k, v in backbone.get_config().items()
-              if k not in ("name", "trainable", "dtype", "frozen_layers")}
-    write_json(sidecar_config_path(out), config)
-    return out
+    return converted_weights.save_converted(backbone, out)
 
 
 def load_converted(path, **overrides):
     """A ``HubertBackbone`` rebuilt from ``X.config.json`` with ``X.weights.h5`` loaded."""
     from ser_tf.models.hubert.backbone import HubertBackbone
 
-    path = Path(path)
-    config_path = sidecar_config_path(path)
-    if not path.is_file():
-        raise ModelError(f"weights file {str(path)!r} does not exist")
-    if not config_path.is_file():
-        raise ModelError(f"{str(config_path)!r} is missing: it records the architecture of {str(path)!r}")
-    config = json.loads(config_path.read_text(encoding="utf-8"))
-    backbone = HubertBackbone(**{**config, **overrides})
-    backbone.load_weights(path)
-    return backbone
+    return converted_weights.load_converted(HubertBackbone, path, **overrides)

@@ -8,10 +8,9 @@ only fixes the shape; the weights come from a converted checkpoint (see ``conver
 
 from __future__ import annotations
 
-import copy
 from typing import Dict
 
-from ser_tf.errors import ParameterError
+from ser_tf.models.preset_table import describe_presets, preset_kwargs
 
 _CONV = {
     "conv_dims": [512] * 7,
@@ -93,7 +92,7 @@ PRESETS: Dict[str, dict] = {
 
 def list_presets() -> Dict[str, str]:
     """``{name: description}`` of every preset."""
-    return {name: spec["description"] for name, spec in sorted(PRESETS.items())}
+    return describe_presets(PRESETS)
 
 
 def get_preset(name: str) -> dict:
@@ -102,6 +101,4 @@ def get_preset(name: str) -> dict:
     Raises:
         ParameterError: unknown ``name``; the message lists the presets.
     """
-    if name not in PRESETS:
-        raise ParameterError(f"unknown HuBERT preset {name!r}; choose one of {sorted(PRESETS)}")
-    return copy.deepcopy(PRESETS[name]["kwargs"])
+    return preset_kwargs(PRESETS, name, family="HuBERT")

@@ -32,7 +32,7 @@ import keras
 import numpy as np
 
 from ser_tf.errors import ParameterError
-from ser_tf.models.frozen_layers import freeze_named, frozen_config, frozen_names
+from ser_tf.models.backbone_config import BackboneConfigMixin
 from ser_tf.models.whisper.layers import FrameMasking, StridedMask, sinusoids
 
 LAYER_NORM_EPSILON = 1e-5
@@ -53,7 +53,7 @@ def _whisper_encoder_block():
 
 
 @keras.saving.register_keras_serializable(package="ser_tf")
-class WhisperEncoderBackbone(keras.Model):
+class WhisperEncoderBackbone(BackboneConfigMixin, keras.Model):
     """Whisper's audio encoder (presets in ``presets.py``, checkpoints via ``convert.py``).
 
     Args:
@@ -168,9 +168,7 @@ class WhisperEncoderBackbone(keras.Model):
         self.n_mels = int(n_mels)
         self.max_source_positions = int(max_source_positions)
         self.dropout = float(dropout)
-        self._dtype_arg = dtype
-        self._frozen_at_construction = frozen_names(self)
-        freeze_named(self, frozen_layers or ())
+        self._record_dtype_and_frozen(dtype, frozen_layers)
 
     def call(self, inputs, training=None, mask=None, **kwargs):
         # Where the frame count is known (eager calls, predict), say what is wrong instead of
@@ -196,29 +194,10 @@ class WhisperEncoderBackbone(keras.Model):
         """Output frames for ``num_frames`` log-mel frames: ``ceil(num_frames / 2)`` (20 ms each)."""
         return -(-int(num_frames) // 2)
 
-    def get_config(self):
-        config = {
-            "name": self.name,
-            "trainable": self.trainable,
-            "num_layers": self.num_layers,
-            "hidden_dim": self.hidden_dim,
-            "num_heads": self.num_heads,
-            "intermediate_dim": self.intermediate_dim,
-            "n_mels": self.n_mels,
-            "max_source_positions": self.max_source_positions,
-            "dropout": self.dropout,
-        }
-        if self._dtype_arg is not None:
-            config["dtype"] = keras.dtype_policies.serialize(keras.dtype_policies.get(self._dtype_arg))
-        config.update(frozen_config(self, self._frozen_at_construction))
-        return config
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        if isinstance(config.get("dtype"), dict):
-            config["dtype"] = keras.dtype_policies.deserialize(config["dtype"])
-        return cls(**config)
+    # Constructor arguments kept in get_config() (BackboneConfigMixin), in order; name, trainable,
+    # dtype and frozen_layers are added to them.
+    _CONFIG_KEYS = ("num_layers", "hidden_dim", "num_heads", "intermediate_dim", "n_mels",
+                    "max_source_positions", "dropout")
 
 
 def architecture_kwargs(config: dict) -> dict:

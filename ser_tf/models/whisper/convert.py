@@ -23,15 +23,15 @@ were not zero.
 
 from __future__ import annotations
 
-import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Dict, Mapping, Optional
 
 import numpy as np
 
 from ser_tf.errors import ConfigError, ModelError
+from ser_tf.models import converted_weights
+from ser_tf.models.converted_weights import sidecar_config_path  # noqa: F401 - part of this module's API
+from ser_tf.models.hf_checkpoint import read_config_json, read_hf_state_dict
 from ser_tf.models.saving import architecture_differences
 from ser_tf.models.whisper.backbone import WhisperEncoderBackbone, architecture_kwargs
 from ser_tf.models.whisper.ct2_checkpoint import CT2Model, read_ct2_model
@@ -52,16 +52,8 @@ def read_hf_config(folder) -> dict:
     Raises:
         ModelError: no folder, no or invalid ``config.json``, or another ``model_type``.
     """
-    folder = Path(folder)
-    path = folder / "config.json"
-    if not folder.is_dir():
-        raise ModelError(f"checkpoint folder {str(folder)!r} does not exist")
-    try:
-        config = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ModelError(f"{str(path)!r} is missing: expected an HF Whisper folder with config.json") from None
-    except json.JSONDecodeError as err:
-        raise ModelError(f"{str(path)!r} is not valid JSON: {err}") from None
+    config = read_config_json(folder, kind="HF Whisper")
+    path = Path(folder) / "config.json"
     if config.get("model_type") != "whisper":
         raise ModelError(f"{str(path)!r}: model_type {config.get('model_type')!r} is not 'whisper'")
     return config
@@ -274,8 +266,6 @@ def read_checkpoint(folder) -> tuple:
     if checkpoint_kind(folder) == "ct2":
         model = read_ct2_model(folder)
         return backbone_kwargs_from_ct2(model), encoder_state_from_ct2(model)
-    from ser_tf.models.hubert.hf_checkpoint import read_hf_state_dict
-
     kwargs = backbone_kwargs_from_hf_config(read_hf_config(folder))
     return kwargs, encoder_state_from_hf(read_hf_state_dict(folder), source=repr(str(folder)))
 
@@ -311,34 +301,13 @@ def load_checkpoint(folder, *, preset: Optional[str] = None, n_mels: Optional[in
     return backbone
 
 
-def sidecar_config_path(weights_path) -> Path:
-    """``X.config.json`` beside ``X.weights.h5``: the backbone kwargs the weights belong to."""
-    weights_path = Path(weights_path)
-    name = weights_path.name
-    stem = name[: -len(".weights.h5")] if name.endswith(".weights.h5") else weights_path.stem
-    return weights_path.with_name(stem + ".config.json")
-
-
 def save_converted(backbone: WhisperEncoderBackbone, out) -> Path:
     """Write ``backbone``'s weights to ``out`` (``X.weights.h5``) and its kwargs to ``X.config.json``.
 
     Raises:
         ModelError: ``out`` does not end in ``.weights.h5``.
     """
-    from ser_tf.utils.io import write_json
-
-    out = Path(out)
-    if not out.name.endswith(".weights.h5"):
-        raise ModelError(f"output {str(out)!r} must end in '.weights.h5' (Keras weights file)")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=out.parent) as tmp:  # same filesystem: the rename is atomic
-        tmp_path = Path(tmp) / out.name
-        backbone.save_weights(tmp_path)
-        os.replace(tmp_path, out)
-    config = {k: v for k, v in backbone.get_config().items()
-              if k not in ("name", "trainable", "dtype", "frozen_layers")}
-    write_json(sidecar_config_path(out), config)
-    return out
+    return converted_weights.save_converted(backbone, out)
 
 
 def load_converted(path, **overrides) -> WhisperEncoderBackbone:
@@ -350,16 +319,7 @@ def load_converted(path, **overrides) -> WhisperEncoderBackbone:
     Raises:
         ModelError: a missing weights file or sidecar config.
     """
-    path = Path(path)
-    config_path = sidecar_config_path(path)
-    if not path.is_file():
-        raise ModelError(f"weights file {str(path)!r} does not exist")
-    if not config_path.is_file():
-        raise ModelError(f"{str(config_path)!r} is missing: it records the architecture of {str(path)!r}")
-    config = json.loads(config_path.read_text(encoding="utf-8"))
-    backbone = WhisperEncoderBackbone(**{**config, **overrides})
-    backbone.load_weights(path)
-    return backbone
+    return converted_weights.load_converted(WhisperEncoderBackbone, path, **overrides)
 
 
 __all__ = [

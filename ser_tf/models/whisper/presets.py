@@ -8,10 +8,9 @@ CTranslate2 conversions); only the encoder is kept. All use 64-wide heads, a 4x 
 
 from __future__ import annotations
 
-import copy
 from typing import Dict
 
-from ser_tf.errors import ParameterError
+from ser_tf.models.preset_table import describe_presets, preset_kwargs
 
 
 def _sizes(num_layers: int, hidden_dim: int, *, n_mels: int = 80) -> dict:
@@ -66,7 +65,7 @@ PRESETS: Dict[str, dict] = {
 
 def list_presets() -> Dict[str, str]:
     """``{name: description}`` of every preset."""
-    return {name: spec["description"] for name, spec in sorted(PRESETS.items())}
+    return describe_presets(PRESETS)
 
 
 def get_preset(name: str) -> dict:
@@ -75,6 +74,4 @@ def get_preset(name: str) -> dict:
     Raises:
         ParameterError: unknown ``name``; the message lists the presets.
     """
-    if name not in PRESETS:
-        raise ParameterError(f"unknown Whisper preset {name!r}; choose one of {sorted(PRESETS)}")
-    return copy.deepcopy(PRESETS[name]["kwargs"])
+    return preset_kwargs(PRESETS, name, family="Whisper")
