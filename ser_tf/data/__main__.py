@@ -27,6 +27,7 @@ from ser_tf.data.splits import METHODS, make_splits
 from ser_tf.data.summary import summarize, summary_dict
 from ser_tf.errors import DataError, ParameterError
 from ser_tf.settings import DataConfig, SerConfig
+from ser_tf.utils.cli import HelpFormatter
 
 # The defaults of a training run (ser_tf.settings), so that this answers for what train.py does.
 _DATA = DataConfig()
@@ -37,7 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python -m ser_tf.data",
         description="Scan speech-emotion corpora, apply a label set, split by speaker, and print "
         "what a training run would see (clips, speakers, skipped files, split protocol).",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=HelpFormatter,
     )
     parser.add_argument(
         "--data", action="append", metavar="CORPUS=PATH", default=None,

@@ -24,6 +24,7 @@ from ser_tf.constants import SAMPLE_RATE
 from ser_tf.errors import ModelError
 from ser_tf.models.hubert.backbone import HubertBackbone
 from ser_tf.models.hubert.convert import load_hf_checkpoint, save_converted
+from ser_tf.utils.cli import HelpFormatter
 
 
 def compare_with_reference(folder, *, backbone=None, seconds: float = 2.0, batch: int = 2, seed: int = 0) -> dict:
@@ -85,7 +86,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m ser_tf.tools.convert_hubert",
         description="Convert a local HF HuBERT / wav2vec2 checkpoint folder to Keras weights.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=HelpFormatter,
     )
     parser.add_argument("--checkpoint", required=True, help="HF checkpoint folder (config.json + weights)")
     parser.add_argument("--out", help="output X.weights.h5 (X.config.json is written beside it)")

@@ -37,6 +37,7 @@ from ser_tf.errors import SerError
 from ser_tf.layers.whisper_log_mel import WhisperLogMel
 from ser_tf.models.whisper.backbone import WhisperEncoderBackbone, backbone_inputs
 from ser_tf.models.whisper.convert import checkpoint_kind
+from ser_tf.utils.cli import HelpFormatter
 
 WINDOW_SAMPLES = 30 * SAMPLE_RATE  # Whisper's 30 s input window
 
@@ -111,7 +112,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m ser_tf.tools.convert_whisper",
         description="Convert a local Whisper checkpoint folder (HF or CTranslate2) to Keras encoder weights.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=HelpFormatter,
     )
     parser.add_argument("--checkpoint", required=True, help="HF or CTranslate2 Whisper folder")
     parser.add_argument("--out", help="output X.weights.h5 (X.config.json is written beside it)")
