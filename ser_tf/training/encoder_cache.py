@@ -4,7 +4,7 @@ Training a head (or the top layers) on a frozen pretrained encoder runs the froz
 clips every epoch. This cache runs it once per clip and keeps the result on disk, so later epochs,
 later folds of a k-fold run and later runs of the same recipe read it back::
 
-    $SER_TF_CACHE/encoder-states-v1/          (else ~/.cache/ser_tf/encoder-states-v1)
+    <cache>/encoder-states-v1/                <cache>: ser_tf.utils.paths.cache_root()
         <namespace>/                          one encoder and front-end (see EncoderCache.namespace)
             namespace.json                    what the namespace key was made of, for people
             <hh>/<content hash>.npz           one clip: states (layers, frames, dim), valid (frames)
@@ -40,24 +40,23 @@ from typing import Callable, Optional, Tuple
 import numpy as np
 
 from ser_tf.errors import ConfigError
+from ser_tf.utils import paths
 from ser_tf.utils.io import atomic_path, write_json
+from ser_tf.utils.paths import CACHE_ENV
 
 __all__ = ["CACHE_ENV", "EncoderCache", "CacheStats", "EncodedSplit", "cache_root", "content_hash",
            "encode_dataset"]
 
 logger = logging.getLogger(__name__)
 
-CACHE_ENV = "SER_TF_CACHE"
 CACHE_VERSION = 1  # bump when the entry format changes: old entries are then never read
 DTYPES = ("float16", "float32")
 FLOAT16_MAX = float(np.finfo(np.float16).max)
 
 
 def cache_root() -> Path:
-    """``$SER_TF_CACHE/encoder-states-v1``, else ``~/.cache/ser_tf/encoder-states-v1``."""
-    base = os.environ.get(CACHE_ENV)
-    base = Path(base).expanduser() if base else Path.home() / ".cache" / "ser_tf"
-    return base / f"encoder-states-v{CACHE_VERSION}"
+    """``encoder-states-v1`` in ser_tf's cache folder (``ser_tf.utils.paths.cache_root``)."""
+    return paths.cache_root() / f"encoder-states-v{CACHE_VERSION}"
 
 
 def content_hash(waveform: np.ndarray) -> str:

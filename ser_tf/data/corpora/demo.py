@@ -27,6 +27,7 @@ from ser_tf.data.corpora import ravdess
 from ser_tf.data.records import ScanResult
 from ser_tf.errors import DataError, ParameterError
 from ser_tf.utils.io import write_json, write_text
+from ser_tf.utils.paths import cache_root
 
 CORPUS = "demo"
 # Bump when the synthesis (ser_tf.data.demo) changes: a cached corpus of another version is
@@ -55,10 +56,8 @@ DEMO.json records the same in machine-readable form. Delete the folder to have i
 
 
 def default_root() -> Path:
-    """``$SER_TF_CACHE/demo-v1`` if the variable is set, else ``~/.cache/ser_tf/demo-v1``."""
-    cache = os.environ.get("SER_TF_CACHE")
-    base = Path(cache).expanduser() if cache else Path.home() / ".cache" / "ser_tf"
-    return base / f"demo-v{DEMO_VERSION}"
+    """``demo-v1`` in ser_tf's cache folder (``ser_tf.utils.paths.cache_root``)."""
+    return cache_root() / f"demo-v{DEMO_VERSION}"
 
 
 def _is_int(value) -> bool:
