@@ -6,7 +6,7 @@ import csv
 import io
 from typing import Dict, List, Optional, Sequence
 
-from ser_tf.inference.results import LongPrediction, Prediction, StreamUpdate, WindowPrediction
+from ser_tf.inference.results import LongPrediction, Prediction, StreamUpdate
 from ser_tf.utils.io import atomic_path
 
 # U+258F..U+2588: left one-eighth block up to full block, for bars with 1/8-character resolution.
@@ -58,44 +58,12 @@ def format_update(u: StreamUpdate) -> str:
 
 
 # ---------------------------------------------------------------- JSON
-
-
-def _r(x: Optional[float], nd: int = 6) -> Optional[float]:
-    return None if x is None else round(float(x), nd)
-
-
-def prediction_dict(pred: Prediction) -> dict:
-    return {
-        "label": pred.label,
-        "confidence": _r(pred.confidence),
-        "probabilities": {k: _r(v) for k, v in pred.probabilities.items()},
-        "top_k": [{"label": k, "probability": _r(v)} for k, v in pred.top_k],
-        "duration": _r(pred.duration, 3),
-    }
-
-
-def window_dict(w: WindowPrediction) -> dict:
-    return {
-        "start": _r(w.start, 3),
-        "end": _r(w.end, 3),
-        "label": w.label,
-        "confidence": _r(w.confidence),
-        "voiced": w.voiced,
-        "level_db": _r(w.level_db, 1),
-        # A silent window's model output is not a prediction; leave it out so nobody reads it as one.
-        "probabilities": {k: _r(v) for k, v in w.probabilities.items()} if w.voiced else None,
-    }
+# The shapes are the results' own ``to_dict()``; the CLI only names the source.
 
 
 def result_dict(source: str, pred: Prediction, long: Optional[LongPrediction] = None) -> dict:
-    out = {"source": source, "status": "ok", **prediction_dict(pred)}
-    if long is not None:
-        out.update({
-            "overall_basis": long.basis,
-            "window": long.window,
-            "hop": long.hop,
-            "timeline": [window_dict(w) for w in long.timeline],
-        })
+    out = (long if long is not None else pred).to_dict()
+    out["source"] = source
     return out
 
 
@@ -104,16 +72,7 @@ def error_dict(source: str, message: str) -> dict:
 
 
 def update_dict(u: StreamUpdate) -> dict:
-    return {
-        "start": _r(u.start, 3),
-        "end": _r(u.end, 3),
-        "label": u.label,
-        "confidence": _r(u.confidence),
-        "probabilities": None if u.probabilities is None else {k: _r(v) for k, v in u.probabilities.items()},
-        "raw_label": None if u.raw is None else u.raw.label,
-        "level_db": _r(u.level_db, 1),
-        "compute_s": _r(u.compute_s, 4),
-    }
+    return u.to_dict()
 
 
 # ---------------------------------------------------------------- CSV

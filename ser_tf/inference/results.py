@@ -1,6 +1,8 @@
 """What inference returns: a clip's prediction, a long recording's timeline, a live update.
 
 Plain frozen dataclasses (no TensorFlow), so renderers and callers can use them without a model.
+Each has ``to_dict()``: the JSON-ready form that ``audio_test.py --json`` prints (the one owner of
+that shape; ``ser_tf.inference.render`` only adds the CLI's envelope).
 """
 
 from __future__ import annotations
@@ -9,6 +11,14 @@ import dataclasses
 from typing import Dict, List, Optional, Tuple
 
 SILENCE = "silence"
+
+
+def _r(x: Optional[float], nd: int = 6) -> Optional[float]:
+    return None if x is None else round(float(x), nd)
+
+
+def _probabilities(probs: Optional[Dict[str, float]]) -> Optional[Dict[str, float]]:
+    return None if probs is None else {k: _r(v) for k, v in probs.items()}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -31,6 +41,19 @@ class Prediction:
     duration: Optional[float] = None
     path: Optional[str] = None
 
+    def to_dict(self) -> dict:
+        """``{"source", "status": "ok", "label", "confidence", "probabilities", "top_k", "duration"}``;
+        ``source`` is the file (``None`` for in-memory audio). Numbers rounded to 6 decimals."""
+        return {
+            "source": self.path,
+            "status": "ok",
+            "label": self.label,
+            "confidence": _r(self.confidence),
+            "probabilities": _probabilities(self.probabilities),
+            "top_k": [{"label": k, "probability": _r(v)} for k, v in self.top_k],
+            "duration": _r(self.duration, 3),
+        }
+
 
 @dataclasses.dataclass(frozen=True)
 class WindowPrediction:
@@ -48,6 +71,18 @@ class WindowPrediction:
     probabilities: Optional[Dict[str, float]]
     voiced: bool
     level_db: float
+
+    def to_dict(self) -> dict:
+        return {
+            "start": _r(self.start, 3),
+            "end": _r(self.end, 3),
+            "label": self.label,
+            "confidence": _r(self.confidence),
+            "voiced": self.voiced,
+            "level_db": _r(self.level_db, 1),
+            # A silent window's model output is not a prediction; leave it out so nobody reads it as one.
+            "probabilities": _probabilities(self.probabilities) if self.voiced else None,
+        }
 
 
 @dataclasses.dataclass(frozen=True)
@@ -73,6 +108,16 @@ class LongPrediction:
     @property
     def voiced_windows(self) -> int:
         return sum(w.voiced for w in self.timeline)
+
+    def to_dict(self) -> dict:
+        """``overall.to_dict()`` plus ``overall_basis``, ``window``, ``hop`` and the ``timeline``."""
+        return {
+            **self.overall.to_dict(),
+            "overall_basis": self.basis,
+            "window": self.window,
+            "hop": self.hop,
+            "timeline": [w.to_dict() for w in self.timeline],
+        }
 
 
 @dataclasses.dataclass(frozen=True)
@@ -102,6 +147,18 @@ class StreamUpdate:
     total_compute_s: float
     audio_s: float
     dropped: int = 0
+
+    def to_dict(self) -> dict:
+        return {
+            "start": _r(self.start, 3),
+            "end": _r(self.end, 3),
+            "label": self.label,
+            "confidence": _r(self.confidence),
+            "probabilities": _probabilities(self.probabilities),
+            "raw_label": None if self.raw is None else self.raw.label,
+            "level_db": _r(self.level_db, 1),
+            "compute_s": _r(self.compute_s, 4),
+        }
 
     @property
     def real_time_factor(self) -> float:
