@@ -38,7 +38,7 @@ ENTRY = "<entry points>"
 FLOORS = [
     ("foundation", {"constants", "errors", "utils", "config", "runs"}),
     ("data, layers", {"data", "layers", "settings"}),
-    ("models", {"models"}),
+    ("models", {"models", "pretrained"}),
     ("inference", {"inference"}),
     ("evaluation", {"evaluation"}),
     ("training", {"training"}),
@@ -214,7 +214,7 @@ def later():
         "ser_tf.data.labels", "ser_tf.data.corpora.ravdess", "ser_tf.errors", "ser_tf.constants",
         "ser_tf.models.registry", "ser_tf.layers"}
     assert imports_of("ser_tf.data", "from .splits import METHODS", is_package=True) == {"ser_tf.data.splits"}
-    assert "ser_tf.models.saving" in GRAPH["ser_tf"]  # inside ser_tf.load_model
+    assert "ser_tf.models.saving" in GRAPH["ser_tf"]  # inside ser_tf.load_keras_model
     last = len(FLOORS) - 1
     assert floor_of("ser_tf.training.cli") == floor_of("train") == floor_of("ser_tf.tools.convert_hubert") == last
     assert floor_of("ser_tf.data.__main__") == floor_of("ser_tf") == last
