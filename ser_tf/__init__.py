@@ -1,27 +1,55 @@
 """ser_tf: speech emotion recognition on Keras 3 and TensorFlow.
 
-Importing the package is cheap on purpose: TensorFlow is imported by the sub-modules that need it
-(``ser_tf.layers``, ``ser_tf.models``, ``ser_tf.data.pipeline``), so that ``python -m ser_tf.data``
-and the CLIs' ``--help`` start fast.
+    import ser_tf
+    model = ser_tf.load_model("default")          # or a run folder, a .keras or .h5 file
+    result = model.predict_file("clip.wav")        # result.label, result.confidence, result.to_dict()
 
-Load a saved model with ``ser_tf.load_model(path)`` (a ``.keras`` or ``.h5`` file), not with a
-bare ``keras.saving.load_model``, which cannot find ser_tf's layers unless ``ser_tf.layers`` and
-``ser_tf.models`` were imported first.
+``load_model`` returns an ``EmotionModel`` (``ser_tf.inference.model``): ``predict``,
+``predict_file``, ``predict_long`` and ``stream``. ``load_keras_model`` gives the bare
+``keras.Model`` of a saved file, with every ser_tf layer registered first.
+
+Importing the package is cheap on purpose: the names below are imported on first use, and
+TensorFlow only by the sub-modules that need it, so that ``python -m ser_tf.data`` and the CLIs'
+``--help`` start fast.
 """
+
+import importlib
 
 __version__ = "0.1.0"
 
+# Public names, imported on first use (``ser_tf.X``). Why not at import (as ``import keras_hub``
+# registers its classes): that means importing TensorFlow (seconds), and this file runs before any
+# ``ser_tf.*`` submodule, so every CLI's --help would pay for it.
+_EXPORTS = {
+    "load_model": "ser_tf.inference.model",
+    "EmotionModel": "ser_tf.inference.model",
+    "DemoModelWarning": "ser_tf.inference.model",
+    "Prediction": "ser_tf.inference.results",
+    "LongPrediction": "ser_tf.inference.results",
+    "WindowPrediction": "ser_tf.inference.results",
+    "StreamUpdate": "ser_tf.inference.results",
+    "SerError": "ser_tf.errors",
+    "AudioError": "ser_tf.errors",
+    "ModelError": "ser_tf.errors",
+    "ParameterError": "ser_tf.errors",
+}
 
-def load_model(filepath, custom_objects=None, compile: bool = True, safe_mode: bool = True):
+__all__ = sorted([*_EXPORTS, "load_keras_model", "__version__"])
+
+
+def __getattr__(name):
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'ser_tf' has no attribute {name!r}")
+
+
+def load_keras_model(filepath, custom_objects=None, compile: bool = True, safe_mode: bool = True):
     """``keras.saving.load_model(filepath, ...)`` after registering every ser_tf layer and model class.
 
     Same arguments as ``keras.saving.load_model``; works for ``.keras`` and legacy ``.h5`` files.
-    See ``ser_tf.models.saving.load_model``.
+    Returns the ``keras.Model`` (waveform ``(batch, samples)`` at 16 kHz in [-1, 1] ->
+    probabilities ``(batch, num_classes)``). See ``ser_tf.models.saving.load_model``.
     """
-    # Why a function and not registration at import (as ``import keras_hub`` does): registering
-    # means importing ser_tf.layers and every model family, hence TensorFlow (seconds), and this
-    # file runs before any ``ser_tf.*`` submodule, so every CLI's --help and ``python -m
-    # ser_tf.data`` would pay for it. Importing here, lazily, costs only the callers that load.
     from ser_tf.models.saving import load_model as _load_model
 
     if compile:

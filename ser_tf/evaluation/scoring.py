@@ -8,6 +8,7 @@ the model and the data do not share are left out, and the report says which.
 from __future__ import annotations
 
 import dataclasses
+import logging
 from pathlib import Path
 from typing import Mapping, Optional, Sequence
 
@@ -15,6 +16,8 @@ import numpy as np
 
 from ser_tf.errors import DataError, ParameterError
 from ser_tf.evaluation import cross_corpus, metrics as metrics_lib, report as report_lib
+
+log = logging.getLogger(__name__)
 
 
 def evaluate_model(
@@ -27,7 +30,8 @@ def evaluate_model(
     batch_size: int = 32,
     scan_options: Optional[Mapping[str, Mapping]] = None,
 ) -> dict:
-    """Score ``model`` (a run folder, ``.keras``/``.h5`` file, or ``None`` for the latest run).
+    """Score ``model`` (``"default"``, a run folder or ``.keras``/``.h5`` file, or ``None``: the
+    newest real run, else the default model; see ``ser_tf.inference.choice``).
 
     Args:
         data_specs: ``"corpus=PATH"`` strings, as for ``train.py --data``.
@@ -47,9 +51,13 @@ def evaluate_model(
     from ser_tf.data import manifest
     from ser_tf.data.pipeline import make_dataset
     from ser_tf.inference import loading
+    from ser_tf.inference.choice import choose_model
     from ser_tf.settings import SerConfig, from_run_config
 
-    path = runs.resolve_model_path(model)
+    choice = choose_model(model)
+    if choice.warning:
+        log.warning("%s", choice.warning)
+    path = choice.path
     info = loading.describe_model(path)
     net = loading.load_keras_model(path)
     classes = loading.resolve_classes(info, int(net.outputs[0].shape[-1]), labels=labels)

@@ -45,8 +45,9 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=_Formatter,
     )
     p.add_argument("--model", metavar="PATH",
-                   help="a .keras or .h5 model file, or a run folder; default: the run named in "
-                        "models/latest ($SER_TF_MODELS replaces models/)")
+                   help="'default' (the bundled model: Whisper tiny.en + a RAVDESS head), a .keras "
+                        "or .h5 file, or a run folder; default: the newest run in models/ trained "
+                        "on real speech ($SER_TF_MODELS replaces models/), else 'default'")
     p.add_argument("--labels", metavar="NAMES",
                    help='class names in output order, e.g. "neutral,happy,sad"; default: the run\'s '
                         "labels.json")
@@ -77,6 +78,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--alpha", type=float, default=0.5,
                    help="--stream: weight of the newest window in the smoothed confidence (EMA)")
     p.add_argument("--batch-size", type=int, default=16, help="windows per model call")
+    p.add_argument("--denoise", action="store_true",
+                   help="reduce background noise (spectral gating) before classifying")
     return p
 
 
@@ -106,6 +109,10 @@ def _check_args(parser: argparse.ArgumentParser, args) -> None:
 
 def _warn(message: str) -> None:
     print(f"{PROG}: warning: {message}", file=sys.stderr, flush=True)
+
+
+def _info(message: str) -> None:
+    print(f"{PROG}: {message}", file=sys.stderr, flush=True)
 
 
 def _error(message: str) -> None:
@@ -176,8 +183,8 @@ def _list_devices(args) -> int:
 
 
 def _predict(parser, args) -> int:
-    from ser_tf import runs
     from ser_tf.inference import loading
+    from ser_tf.inference.choice import choose_model
 
     labels = None
     if args.labels is not None:
@@ -186,7 +193,11 @@ def _predict(parser, args) -> int:
         except ParameterError as err:
             parser.error(str(err))
     # Before TensorFlow, so these fail at once: no model, a file that is not a model, a bad device.
-    model_path = runs.resolve_model_path(args.model)
+    # (Only the default model's first use imports TensorFlow here, to assemble it.)
+    choice = choose_model(args.model, log=None if args.json else _info)  # logs its note itself
+    if choice.warning:
+        _warn(choice.warning)
+    model_path = choice.path
     loading.check_container(model_path)
     paths = None
     if args.file:
@@ -202,7 +213,8 @@ def _predict(parser, args) -> int:
     _import_keras_lean()
     from ser_tf.inference.predictor import Predictor
 
-    predictor = Predictor(model_path, labels=labels, top_k=args.top_k, batch_size=args.batch_size)
+    predictor = Predictor(choice, labels=labels, top_k=args.top_k, batch_size=args.batch_size,
+                          denoise=args.denoise)
     win = predictor.window_length(args.window)  # fail early on a --window the model cannot take
     predictor.hop_length(args.hop, win)
     if not args.json:

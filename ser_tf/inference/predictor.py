@@ -15,11 +15,11 @@ from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from ser_tf import runs
 from ser_tf.constants import MIN_DURATION, SAMPLE_RATE, SILENCE_PEAK, samples_for
 from ser_tf.data.cropping import fix_length_numpy
 from ser_tf.errors import AudioError, ParameterError
 from ser_tf.inference import loading
+from ser_tf.inference.choice import ModelChoice, choose_model
 from ser_tf.inference.results import SILENCE, LongPrediction, Prediction, StreamUpdate, WindowPrediction
 from ser_tf.inference.smoothing import ProbabilitySmoother
 from ser_tf.inference.vad import EnergyVAD, is_digital_silence
@@ -34,21 +34,27 @@ class Predictor:
     """A trained model loaded once, with its class names and input window.
 
     Args:
-        model_path: a ``.keras`` / ``.h5`` file or a run folder; ``None`` uses the ``latest`` run
-            (see ``ser_tf.runs.resolve_model_path``).
+        model_path: ``"default"`` (the bundled model), a ``.keras`` / ``.h5`` file or a run folder;
+            ``None`` uses the newest real run, else the default model (see
+            ``ser_tf.inference.choice.choose_model``, whose answer is kept as ``choice``); or a
+            ``ModelChoice`` already made.
         labels: class names in output order, overriding ``labels.json``.
         top_k: number of classes listed in ``Prediction.top_k`` (>= 1; capped at the class count).
         batch_size: windows per model call for long recordings (>= 1).
+        denoise: apply spectral-gating noise reduction (``ser_tf.inference.denoise``) to each
+            window's audio before the model; the voice-activity gate still hears the raw audio.
 
     Raises:
         ModelError: no model, a corrupt or foreign model file, or labels that do not fit it.
     """
 
     def __init__(self, model_path=None, *, labels: Optional[Sequence[str]] = None, top_k: int = 3,
-                 batch_size: int = 16):
+                 batch_size: int = 16, denoise: bool = False):
         if int(top_k) < 1 or int(batch_size) < 1:
             raise ParameterError(f"top_k and batch_size must be >= 1, got {top_k!r} and {batch_size!r}")
-        path = runs.resolve_model_path(model_path)
+        self.choice: ModelChoice = (model_path if isinstance(model_path, ModelChoice)
+                                    else choose_model(model_path))
+        path = self.choice.path
         self.info = loading.describe_model(path)
         self.model = loading.load_keras_model(path)
         num_outputs = int(self.model.outputs[0].shape[-1])
@@ -58,6 +64,7 @@ class Predictor:
         self.fixed_input = bool(tuple(self.model.inputs[0].shape)[1])
         self.top_k = min(int(top_k), len(self.classes))
         self.batch_size = int(batch_size)
+        self.denoise = bool(denoise)
         self._infer_fns: Dict[int, object] = {}
 
     @property
@@ -93,6 +100,14 @@ class Predictor:
         if batch.ndim != 2:
             raise ParameterError(f"predict_batch expects (batch, samples), got shape {batch.shape}")
         return np.asarray(self._infer_fn(batch.shape[1])(batch), dtype=np.float64)
+
+    def _prepare(self, samples: np.ndarray) -> np.ndarray:
+        """A window's audio as the model gets it: denoised when ``denoise`` is on, else as is."""
+        if not self.denoise:
+            return samples
+        from ser_tf.inference.denoise import denoise
+
+        return denoise(samples, sample_rate=self.sample_rate)
 
     def warmup(self) -> None:
         """Trace the inference graph now, so the first real window is not slowed by it."""
@@ -187,7 +202,7 @@ class Predictor:
         if len(x) > win:
             return self.predict_long_waveform(x, sample_rate=self.sample_rate, window=window, hop=hop, path=path).overall
         self._check_clip(x, path=path)
-        probs = self.predict_batch(fix_length_numpy(x, win)[None, :])[0]
+        probs = self.predict_batch(fix_length_numpy(self._prepare(x), win)[None, :])[0]
         return self._prediction(probs, duration=len(x) / self.sample_rate, path=path)
 
     def predict_file(self, path) -> Prediction:
@@ -276,7 +291,7 @@ class Predictor:
     def _classify_windows(self, windows: List[Window], win: int, vad: EnergyVAD, hop: float) -> List[WindowPrediction]:
         """Gate and classify consecutive windows (one model call; digital silence skips the model)."""
         silent = [is_digital_silence(w.samples) for w in windows]
-        loud = [fix_length_numpy(w.samples, win) for w, s in zip(windows, silent) if not s]
+        loud = [fix_length_numpy(self._prepare(w.samples), win) for w, s in zip(windows, silent) if not s]
         probs = iter(self.predict_batch(np.stack(loud)) if loud else ())
         out = []
         for w, is_silent in zip(windows, silent):
@@ -345,7 +360,7 @@ class Predictor:
                 t0 = time.perf_counter()
                 gate = vad(w.samples, advance_s=hop_s)
                 if gate.voiced:
-                    raw = self._prediction(self.predict_batch(fix_length_numpy(w.samples, win)[None, :])[0],
+                    raw = self._prediction(self.predict_batch(fix_length_numpy(self._prepare(w.samples), win)[None, :])[0],
                                            duration=len(w.samples) / self.sample_rate)
                     smooth = self._prediction(smoother.update([raw.probabilities[c] for c in self.classes]))
                     label, conf, probs = smooth.label, smooth.confidence, smooth.probabilities

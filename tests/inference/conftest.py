@@ -25,3 +25,11 @@ def predictor(run_dir):
     from ser_tf.inference.predictor import Predictor
 
     return Predictor(run_dir)
+
+
+@pytest.fixture(scope="session")
+def default_model_file():
+    """The bundled default model, assembled once into the suite's private cache ($SER_TF_CACHE)."""
+    from ser_tf import pretrained
+
+    return pretrained.default_model_path()

@@ -24,7 +24,7 @@ import ser_tf
 x = np.load(sys.argv[1])
 out = {}
 for path in sys.argv[2:]:
-    model = ser_tf.load_model(path)
+    model = ser_tf.load_keras_model(path)
     assert model.optimizer is not None  # compiled, as keras.saving.load_model does by default
     out[path] = model.predict(x, verbose=0).tolist()
 print(json.dumps(out))

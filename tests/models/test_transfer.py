@@ -177,7 +177,7 @@ def test_views_of_a_reloaded_classifier(tmp_path, audio, suffix):
     model = _classifier("whisper")
     transfer.freeze_encoder(model, freeze="top_k", finetune_layers=1)
     model.save(tmp_path / f"m.{suffix}")
-    restored = ser_tf.load_model(tmp_path / f"m.{suffix}", compile=False)
+    restored = ser_tf.load_keras_model(tmp_path / f"m.{suffix}", compile=False)
     expected = np.asarray(restored(audio))
     np.testing.assert_allclose(transfer.head_view(restored)(transfer.encoder_view(restored)(audio)), expected, atol=1e-5)
     lower, upper = transfer.split_encoder(restored, top_k=1)

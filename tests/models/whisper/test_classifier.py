@@ -58,7 +58,7 @@ def test_classifier_saves_and_reloads_as_keras_and_h5(tmp_path, audio, pooling, 
         assert restored.get_layer("encoder").get_config() == model.get_layer("encoder").get_config(), suffix
     # ser_tf.load_model, as users load a run's model.keras / model.h5.
     for suffix in ("keras", "h5"):
-        restored = ser_tf.load_model(tmp_path / f"{model.name}.{suffix}", compile=False)
+        restored = ser_tf.load_keras_model(tmp_path / f"{model.name}.{suffix}", compile=False)
         np.testing.assert_allclose(restored.predict(audio, verbose=0), probs, atol=1e-5, err_msg=suffix)
 
 
