@@ -10,14 +10,19 @@ with phases anchored inside the signal rather than on a padding frame, see :func
 the stretch changes duration by ``1 / rate`` at constant pitch; the pitch shift stretches by the
 pitch ratio then resamples back to the original length (librosa's recipe), so F0 moves by
 ``2 ** (semitones / 12)`` at constant duration. Like every plain phase vocoder, it smears sharp
-transients by up to ~20 ms -- harmless for augmentation. SpecAugment is not here: it is a Keras
-layer (``ser_tf.layers.spec_augment``) that works on spectrograms inside the model.
+transients by up to ~20 ms -- harmless for augmentation. Speed perturbation (Kaldi's and
+SpeechBrain's) is plain resampling instead: played back at the same rate, a clip resampled to
+``1 / rate`` of its length is ``rate`` times faster AND higher, like a tape played fast -- it is
+then cut or padded back to the example's length. The gain scales by ``10 ** (dB / 20)``; the noise
+has a fixed standard deviation, or an SNR drawn relative to the example's own RMS. SpecAugment is
+not here: it is a Keras layer (``ser_tf.layers.spec_augment``) that works on spectrograms inside
+the model.
 """
 
 from __future__ import annotations
 
 import math
-from typing import Mapping
+from typing import Mapping, Optional
 
 import tensorflow as tf
 
@@ -25,11 +30,15 @@ from ser_tf.constants import SAMPLE_RATE
 from ser_tf.data.cropping import fix_length
 from ser_tf.errors import ConfigError, ParameterError
 from ser_tf.settings.sections import (
-    BandpassAugment, NoiseAugment, PitchAugment, ShiftAugment, StretchAugment,
+    BandpassAugment, GainAugment, NoiseAugment, PitchAugment, ShiftAugment, SpeedAugment,
+    StretchAugment,
 )
 
 __all__ = [
     "add_noise",
+    "add_noise_at_snr",
+    "apply_gain",
+    "speed_perturb",
     "time_shift",
     "time_stretch",
     "pitch_shift",
@@ -48,9 +57,17 @@ PV_N_FFT = 512
 PV_HOP = 128
 
 # The waveform transforms this module owns, in the order augment_waveform applies them: signal
-# changes first, then the filter, the shift, and the additive noise last (noise should not be
-# pitch-shifted or filtered away).
-TRANSFORMS = ("stretch", "pitch", "bandpass", "shift", "noise")
+# changes first (speed first of all: it stands for the talker's own rate, as Kaldi perturbs the
+# recording before anything else; stretch and pitch then vary tempo and pitch apart), then the
+# filter, the shift, the gain, and the additive noise last (noise should not be pitch-shifted or
+# filtered away, and a fixed-stddev noise should not be scaled by the gain).
+TRANSFORMS = ("speed", "stretch", "pitch", "bandpass", "shift", "gain", "noise")
+
+# Each transform's slot in the per-example seeds, independent of the order above. Append new
+# transforms at the end, never reorder: stateless_split draws its rows from a counter-based
+# generator, so extra slots leave the earlier rows -- and the draws of the older transforms for a
+# given seed -- unchanged (tests/data/test_augment.py checks this against recorded outputs).
+_SEED_SLOTS = ("stretch", "pitch", "bandpass", "shift", "noise", "speed", "gain")
 
 # The typed section of each transform: it fills a missing key with its default and refuses an
 # unknown key or a value of the wrong type (ser_tf.settings owns the defaults).
@@ -60,6 +77,8 @@ _SECTIONS = {
     "pitch": PitchAugment,
     "stretch": StretchAugment,
     "bandpass": BandpassAugment,
+    "speed": SpeedAugment,
+    "gain": GainAugment,
 }
 
 
@@ -67,6 +86,49 @@ _SECTIONS = {
 def add_noise(x: tf.Tensor, *, stddev: float, seed) -> tf.Tensor:
     """``x`` plus white Gaussian noise of standard deviation ``stddev`` (waveform units)."""
     return x + tf.random.stateless_normal(tf.shape(x), seed=seed, stddev=stddev, dtype=x.dtype)
+
+
+@_no_autograph
+def add_noise_at_snr(x: tf.Tensor, *, snr_db, seed) -> tf.Tensor:
+    """``x`` plus white Gaussian noise ``snr_db`` dB below the RMS of ``x`` itself.
+
+    The noise's standard deviation is ``rms(x) * 10 ** (-snr_db / 20)``, so the expected SNR is
+    ``snr_db`` (measured over the whole clip). A silent clip (RMS 0) gets no noise at all: there is
+    no level to be relative to, and the output equals the input.
+    """
+    x = tf.convert_to_tensor(x, tf.float32)
+    rms = tf.sqrt(tf.reduce_mean(tf.square(x)))
+    stddev = rms * tf.pow(10.0, -tf.cast(snr_db, tf.float32) / 20.0)
+    return x + stddev * tf.random.stateless_normal(tf.shape(x), seed=seed, dtype=x.dtype)
+
+
+@_no_autograph
+def apply_gain(x: tf.Tensor, *, db) -> tf.Tensor:
+    """``x`` times ``10 ** (db / 20)`` (``db`` in dB, either sign); not clipped here."""
+    return x * tf.pow(10.0, tf.cast(db, x.dtype) / 20.0)
+
+
+@_no_autograph
+def speed_perturb(x: tf.Tensor, *, rate) -> tf.Tensor:
+    """Speed perturbation: ``rate`` times faster AND higher (> 1), or slower and lower (< 1).
+
+    Band-limited resampling of ``x`` to ``round(samples / rate)`` samples, played back at the same
+    sample rate: every frequency is multiplied by ``rate`` and every duration divided by it (Kaldi's
+    and SpeechBrain's speed perturbation, unlike :func:`time_stretch` or :func:`pitch_shift`).
+
+    Args:
+        x: float32 ``(samples,)``.
+        rate: speed factor > 0 (Python float or scalar tensor).
+
+    Returns:
+        float32 ``(round(samples / rate),)``; :func:`augment_waveform` fixes the length back.
+    """
+    if isinstance(rate, (int, float)) and not rate > 0:
+        raise ParameterError(f"speed_perturb rate must be > 0, got {rate!r}")
+    x = tf.convert_to_tensor(x, tf.float32)
+    n = tf.cast(tf.shape(x)[0], tf.float32)
+    length = tf.maximum(tf.cast(tf.round(n / tf.cast(rate, tf.float32)), tf.int32), 1)
+    return _resample_fft(x, length)
 
 
 @_no_autograph
@@ -193,6 +255,37 @@ def _number(section: str, key: str, value, *, low: float = 0.0,
     return value
 
 
+def _finite(section: str, key: str, value) -> float:
+    name = f"augment.{section}.{key}"
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{name} must be a number, got {value!r}") from None
+    if isinstance(value, bool) or not math.isfinite(number):
+        raise ConfigError(f"{name} must be a finite number, got {value!r}")
+    return number
+
+
+def _rates(section: str, merged: Mapping) -> dict:
+    lo = _number(section, "min_rate", merged["min_rate"], low_inclusive=False)
+    hi = _number(section, "max_rate", merged["max_rate"], low_inclusive=False)
+    if lo > hi:
+        raise ConfigError(f"augment.{section}.min_rate ({lo}) must be <= max_rate ({hi})")
+    return {"min_rate": lo, "max_rate": hi}
+
+
+def _snr_range(value) -> Optional[tuple]:
+    if value is None:
+        return None
+    if not isinstance(value, (list, tuple)) or len(value) != 2:
+        raise ConfigError(f"augment.noise.snr_db must be a [min, max] pair in dB or null, "
+                          f"got {value!r}")
+    lo, hi = (_finite("noise", "snr_db", v) for v in value)
+    if lo > hi:
+        raise ConfigError(f"augment.noise.snr_db must satisfy min <= max, got {list(value)!r}")
+    return lo, hi
+
+
 def _range(section: str, key: str, value, *, nyquist: float) -> tuple:
     name = f"augment.{section}.{key}"
     if not isinstance(value, (list, tuple)) or len(value) != 2:
@@ -213,6 +306,7 @@ def validate_augment_config(augment_config: Mapping, *, sample_rate: int = SAMPL
 
     Sections absent or with ``enabled: false`` are left out; ``specaugment`` (a model layer) and
     unknown sections are ignored here. Every section has ``p`` (probability, default 0.5).
+    ``noise.snr_db`` (``[min, max]`` dB, or null) replaces ``noise.stddev`` when set.
 
     Returns:
         ``{name: {"enabled": True, "p": float, ...parameters}}`` for each enabled transform, in
@@ -235,16 +329,19 @@ def validate_augment_config(augment_config: Mapping, *, sample_rate: int = SAMPL
         params = {"enabled": True, "p": p}  # a valid config section again: validation is idempotent
         if name == "noise":
             params["stddev"] = _number(name, "stddev", merged["stddev"])
+            params["snr_db"] = _snr_range(merged["snr_db"])
         elif name == "shift":
             params["max_seconds"] = _number(name, "max_seconds", merged["max_seconds"])
         elif name == "pitch":
             params["max_semitones"] = _number(name, "max_semitones", merged["max_semitones"])
-        elif name == "stretch":
-            lo = _number(name, "min_rate", merged["min_rate"], low_inclusive=False)
-            hi = _number(name, "max_rate", merged["max_rate"], low_inclusive=False)
+        elif name in ("stretch", "speed"):
+            params.update(_rates(name, merged))
+        elif name == "gain":
+            lo = _finite(name, "min_db", merged["min_db"])
+            hi = _finite(name, "max_db", merged["max_db"])
             if lo > hi:
-                raise ConfigError(f"augment.stretch.min_rate ({lo}) must be <= max_rate ({hi})")
-            params.update(min_rate=lo, max_rate=hi)
+                raise ConfigError(f"augment.gain.min_db ({lo}) must be <= max_db ({hi})")
+            params.update(min_db=lo, max_db=hi)
         elif name == "bandpass":
             nyquist = sample_rate / 2.0
             low = _range(name, "low_hz", merged["low_hz"], nyquist=nyquist)
@@ -263,6 +360,12 @@ def _draw(name: str, cfg: Mapping, *, seed, n, sample_rate: int):
     def uniform(lo, hi, dtype=tf.float32, shape=()):
         return tf.random.stateless_uniform(shape, seed=seed, minval=lo, maxval=hi, dtype=dtype)
 
+    if name == "speed":
+        rate = uniform(cfg["min_rate"], cfg["max_rate"])
+        return lambda x: fix_length(speed_perturb(x, rate=rate), n)  # centre crop / pad
+    if name == "gain":
+        db = uniform(cfg["min_db"], cfg["max_db"])
+        return lambda x: apply_gain(x, db=db)
     if name == "stretch":
         rate = uniform(cfg["min_rate"], cfg["max_rate"])
         return lambda x: fix_length(time_stretch(x, rate=rate), n)  # centre crop / pad
@@ -279,7 +382,12 @@ def _draw(name: str, cfg: Mapping, *, seed, n, sample_rate: int):
         shift = uniform(-m, m + 1, dtype=tf.int32)
         return lambda x: time_shift(x, shift=shift)
     if name == "noise":
-        return lambda x: add_noise(x, stddev=cfg["stddev"], seed=seed)
+        if cfg.get("snr_db") is None:
+            return lambda x: add_noise(x, stddev=cfg["stddev"], seed=seed)
+        snr_seed, noise_seed = tf.unstack(tf.random.experimental.stateless_split(seed, num=2))
+        lo, hi = cfg["snr_db"]
+        snr = tf.random.stateless_uniform([], seed=snr_seed, minval=lo, maxval=hi)
+        return lambda x: add_noise_at_snr(x, snr_db=snr, seed=noise_seed)
     raise ValueError(f"unknown transform {name!r}")  # unreachable: names come from TRANSFORMS
 
 
@@ -304,13 +412,15 @@ def augment_waveform(
     if not enabled:
         return x
     n = tf.shape(x)[0]
-    # One (gate, parameter) seed pair per transform, fixed by position so that switching one
-    # transform on or off does not change the draws of the others.
-    seeds = tf.random.experimental.stateless_split(tf.cast(seed, tf.int64), num=2 * len(TRANSFORMS))
+    # One (gate, parameter) seed pair per transform, fixed by its slot in _SEED_SLOTS so that
+    # switching one transform on or off does not change the draws of the others.
+    seeds = tf.random.experimental.stateless_split(tf.cast(seed, tf.int64),
+                                                   num=2 * len(_SEED_SLOTS))
 
-    for i, name in enumerate(TRANSFORMS):
+    for name in TRANSFORMS:
         if name not in enabled:
             continue
+        i = _SEED_SLOTS.index(name)
         gate = tf.random.stateless_uniform([], seed=seeds[2 * i])
         transform = _draw(name, enabled[name], seed=seeds[2 * i + 1], n=n, sample_rate=sample_rate)
         # tf.cond skips the cost of a transform that is not drawn (the phase vocoder is not free).

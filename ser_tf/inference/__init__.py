@@ -15,6 +15,7 @@ _EXPORTS = {
     "EnergyVAD": "ser_tf.inference.vad",
     "ProbabilitySmoother": "ser_tf.inference.smoothing",
     "WindowFramer": "ser_tf.inference.windows",
+    "denoise": "ser_tf.inference.denoise",
 }
 
 __all__ = sorted(_EXPORTS)

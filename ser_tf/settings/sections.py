@@ -15,7 +15,8 @@ from ser_tf.settings.base import Section, section
 
 __all__ = [
     "DataConfig", "DemoConfig", "AudioConfig", "FeaturesConfig", "AugmentConfig", "NoiseAugment",
-    "ShiftAugment", "PitchAugment", "StretchAugment", "BandpassAugment", "SpecAugmentConfig",
+    "ShiftAugment", "PitchAugment", "StretchAugment", "BandpassAugment", "SpeedAugment",
+    "GainAugment", "SpecAugmentConfig",
     "EarlyStoppingConfig", "ReduceLRConfig", "EncoderCacheConfig", "TrainConfig",
 ]
 
@@ -89,7 +90,10 @@ class WaveformAugment(Section):
 @section
 class NoiseAugment(WaveformAugment):
     key: ClassVar[str] = "augment.noise"
-    stddev: float = 0.005  # waveform units (full scale 1.0)
+    stddev: float = 0.005  # waveform units (full scale 1.0); used when snr_db is null
+    # [min, max] dB: the SNR is drawn in this range, relative to the example's own RMS (stddev is
+    # then ignored); null: a fixed stddev.
+    snr_db: Optional[Tuple[float, float]] = None
 
 
 @section
@@ -119,6 +123,22 @@ class BandpassAugment(WaveformAugment):
 
 
 @section
+class SpeedAugment(WaveformAugment):
+    """Speed perturbation (Kaldi, SpeechBrain): resampling, so tempo and pitch change together."""
+
+    key: ClassVar[str] = "augment.speed"
+    min_rate: float = 0.9  # > 0; the rate is drawn in [min_rate, max_rate], > 1 faster and higher
+    max_rate: float = 1.1
+
+
+@section
+class GainAugment(WaveformAugment):
+    key: ClassVar[str] = "augment.gain"
+    min_db: float = -6.0  # the gain is drawn in [min_db, max_db] dB (amplitude times 10 ** (g / 20))
+    max_db: float = 6.0
+
+
+@section
 class SpecAugmentConfig(Section):
     """A model layer (``ser_tf.layers.spec_augment``), not a waveform transform."""
 
@@ -140,6 +160,8 @@ class AugmentConfig(Section):
     pitch: PitchAugment = dataclasses.field(default_factory=PitchAugment)
     stretch: StretchAugment = dataclasses.field(default_factory=StretchAugment)
     bandpass: BandpassAugment = dataclasses.field(default_factory=BandpassAugment)
+    speed: SpeedAugment = dataclasses.field(default_factory=SpeedAugment)
+    gain: GainAugment = dataclasses.field(default_factory=GainAugment)
     specaugment: SpecAugmentConfig = dataclasses.field(default_factory=SpecAugmentConfig)
 
 

@@ -45,6 +45,7 @@ import numpy as np
 
 from ser_tf.errors import ConfigError
 from ser_tf.settings import SerConfig
+from ser_tf.settings.sections import WaveformAugment
 from ser_tf.training.encoder_cache import CacheStats, EncodedSplit, EncoderCache, encode_dataset
 
 __all__ = ["TransferPlan", "transfer_plan", "train_transfer", "multi_rate_model", "rate_groups",
@@ -53,7 +54,6 @@ __all__ = ["TransferPlan", "transfer_plan", "train_transfer", "multi_rate_model"
 logger = logging.getLogger(__name__)
 
 FREEZE_MODES = ("all", "top_k", "none")
-WAVEFORM_AUGMENTS = ("noise", "shift", "pitch", "stretch", "bandpass")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -139,7 +139,10 @@ def _check_augment(config: SerConfig) -> None:
                           "train.encoder_cache.enabled: false to train end to end")
     if config.train.encoder_cache.views:
         return
-    enabled = [f"augment.{name}" for name in WAVEFORM_AUGMENTS if config.augment[name].enabled]
+    # Every waveform section (ser_tf.data.augment owns their transforms; not imported here, it loads
+    # TensorFlow): those the cached views would honour and views: 0 would silently drop.
+    enabled = [f"augment.{name}" for name, section in config.augment.items()
+               if isinstance(section, WaveformAugment) and section.enabled]
     if config.audio.train_crop != "center":
         enabled.append(f"audio.train_crop: {config.audio.train_crop}")
     if enabled:

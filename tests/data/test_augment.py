@@ -9,9 +9,12 @@ import tensorflow as tf
 from ser_tf.data.augment import (
     TRANSFORMS,
     add_noise,
+    add_noise_at_snr,
+    apply_gain,
     augment_waveform,
     bandpass,
     pitch_shift,
+    speed_perturb,
     time_shift,
     time_stretch,
     validate_augment_config,
@@ -163,7 +166,121 @@ def test_validate_augment_config_reads_base_yaml_sections():
     ("bandpass", {"low_hz": [50.0]}, r"augment.bandpass.low_hz.*\[50.0\]"),
     ("bandpass", {"high_hz": [3400.0, 9000.0]}, r"8000.0 Hz.*9000"),
     ("bandpass", {"low_hz": [50.0, 4000.0]}, r"must lie below"),
+    ("noise", {"snr_db": [15.0, 5.0]}, r"augment.noise.snr_db.*min <= max.*\[15.0, 5.0\]"),
+    ("noise", {"snr_db": [5.0]}, r"augment.noise.snr_db.*\[5.0\]"),
+    ("noise", {"snr_db": "loud"}, r"augment.noise.snr_db.*'loud'"),
+    ("noise", {"snr_db": [float("nan"), 5.0]}, r"augment.noise.snr_db.*finite.*nan"),
+    ("noise", {"snr_db": [5.0, float("inf")]}, r"augment.noise.snr_db.*finite.*inf"),
+    ("speed", {"min_rate": 1.2, "max_rate": 1.1}, r"augment.speed.min_rate \(1.2\)"),
+    ("speed", {"min_rate": -0.9}, r"augment.speed.min_rate.*> 0.*-0.9"),
+    ("gain", {"min_db": 6.0, "max_db": -6.0}, r"augment.gain.min_db \(6.0\) must be <= max_db"),
+    ("gain", {"max_db": float("inf")}, r"augment.gain.max_db.*finite.*inf"),
+    ("gain", {"max_db": "loud"}, r"augment.gain.max_db.*'loud'"),
 ])
 def test_validate_augment_config_errors_name_the_key(section, bad, match):
     with pytest.raises(ConfigError, match=match):
         validate_augment_config({section: {"enabled": True, **bad}})
+
+
+# --- speed, gain, noise at an SNR ------------------------------------------------------------------
+
+def snr_db(clean, noisy) -> float:
+    clean, noisy = np.asarray(clean, np.float64), np.asarray(noisy, np.float64)
+    return 10.0 * np.log10(np.mean(clean ** 2) / np.mean((noisy - clean) ** 2))
+
+
+@pytest.mark.parametrize("target", [0.0, 5.0, 20.0])
+def test_add_noise_at_snr_measures_the_requested_snr(target):
+    x = sine(300.0, amp=0.3)
+    y = add_noise_at_snr(x, snr_db=target, seed=[3, 4]).numpy()
+    assert y.shape == x.shape and y.dtype == np.float32
+    assert snr_db(x, y) == pytest.approx(target, abs=0.15)  # 16000 samples: ~0.05 dB of chance
+    np.testing.assert_array_equal(y, add_noise_at_snr(x, snr_db=target, seed=[3, 4]).numpy())
+
+
+def test_add_noise_at_snr_leaves_silence_silent():
+    x = np.zeros(SR, np.float32)
+    np.testing.assert_array_equal(add_noise_at_snr(x, snr_db=10.0, seed=[1, 2]).numpy(), x)
+    cfg = {"noise": {"enabled": True, "p": 1.0, "snr_db": [5.0, 10.0]}}
+    np.testing.assert_array_equal(augment_waveform(x, augment_config=cfg, seed=[1, 2]).numpy(), x)
+
+
+def test_augment_noise_snr_is_drawn_in_the_range():
+    x = sine(300.0, amp=0.3)
+    cfg = {"noise": {"enabled": True, "p": 1.0, "snr_db": [5.0, 15.0], "stddev": 1.0}}  # stddev unused
+    measured = [snr_db(x, augment_waveform(x, augment_config=cfg, seed=[s, 9]).numpy())
+                for s in range(8)]
+    assert all(4.85 <= m <= 15.15 for m in measured), measured
+    assert max(measured) - min(measured) > 2.0  # drawn per seed, not fixed
+
+
+def test_apply_gain_and_augment_gain_range():
+    x = sine(300.0, amp=0.1)
+    np.testing.assert_allclose(apply_gain(x, db=6.0).numpy(), x * 10 ** 0.3, rtol=1e-6)
+    np.testing.assert_allclose(apply_gain(x, db=-20.0).numpy(), x * 0.1, rtol=1e-6)
+    cfg = {"gain": {"enabled": True, "p": 1.0, "min_db": -6.0, "max_db": 6.0}}
+    gains = [20 * np.log10(np.abs(augment_waveform(x, augment_config=cfg, seed=[s, 0]).numpy()).max()
+                           / np.abs(x).max()) for s in range(10)]
+    assert all(-6.001 <= g <= 6.001 for g in gains), gains
+    assert max(gains) - min(gains) > 3.0
+
+
+def test_gain_is_clipped_to_full_scale():
+    x = sine(300.0, amp=0.9)
+    cfg = {"gain": {"enabled": True, "p": 1.0, "min_db": 6.0, "max_db": 6.0}}
+    y = augment_waveform(x, augment_config=cfg, seed=[0, 0]).numpy()
+    assert np.abs(y).max() == 1.0
+
+
+@pytest.mark.parametrize("rate", [0.9, 1.1])
+def test_speed_perturb_changes_length_and_pitch_together(rate):
+    x = sine(440.0)
+    y = speed_perturb(x, rate=rate).numpy()
+    assert y.shape == (round(SR / rate),) and y.dtype == np.float32
+    assert dominant_hz(y) == pytest.approx(440.0 * rate, rel=2e-3)  # pitch moves with the tempo
+    assert np.abs(y[2000:-2000]).max() == pytest.approx(0.5, abs=0.02)  # level kept
+
+
+def test_speed_perturb_bad_rate_and_augment_keeps_length():
+    with pytest.raises(ParameterError, match="0.0"):
+        speed_perturb(sine(440.0, 0.1), rate=0.0)
+    x = sine(440.0, 0.75)
+    for lo, hi in ((0.9, 0.9), (1.1, 1.1)):
+        cfg = {"speed": {"enabled": True, "p": 1.0, "min_rate": lo, "max_rate": hi}}
+        y = augment_waveform(x, augment_config=cfg, seed=[1, 1]).numpy()
+        assert y.shape == x.shape
+        assert dominant_hz(y[2000:-2000]) == pytest.approx(440.0 * lo, rel=5e-3)
+
+
+def test_new_transforms_are_deterministic_for_a_seed():
+    x = sine(220.0, 0.5, amp=0.3)
+    cfg = {"speed": {"enabled": True, "p": 1.0}, "gain": {"enabled": True, "p": 1.0},
+           "noise": {"enabled": True, "p": 1.0, "snr_db": [5.0, 20.0]}}
+    fn = tf.function(lambda x, s: augment_waveform(x, augment_config=cfg, seed=s), autograph=False)
+    a, b, c = (fn(x, tf.constant(s)).numpy() for s in ([5, 6], [5, 6], [5, 7]))
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, c)
+
+
+# The five original transforms' outputs, recorded with the code before speed and gain existed
+# (commit dabb1e5): the new seed slots must not move their draws.
+LEGACY = ("stretch", "pitch", "bandpass", "shift", "noise")
+RECORDED = {  # seed: (sum of squares, y[1000:1003])
+    0: (0.2716063857078552, [-0.002744, -0.001249, -0.003245]),
+    1: (987.7833251953125, [0.480391, 0.465975, 0.447902]),
+    2: (1000.0001220703125, [-0.5, -0.498135, -0.492555]),
+    3: (885.7908935546875, [0.392651, 0.364477, 0.333584]),
+}
+
+
+@pytest.mark.parametrize("with_new", [False, True])
+def test_existing_transforms_draw_as_before(with_new):
+    x = sine(220.0, 0.5)
+    cfg = {name: {"enabled": True, "p": 0.5} for name in LEGACY}
+    if with_new:  # switched on at identity settings: they must not change the others' draws
+        cfg["speed"] = {"enabled": True, "p": 1.0, "min_rate": 1.0, "max_rate": 1.0}
+        cfg["gain"] = {"enabled": True, "p": 1.0, "min_db": 0.0, "max_db": 0.0}
+    for seed, (energy, head) in RECORDED.items():
+        y = augment_waveform(x, augment_config=cfg, seed=[seed, 3]).numpy()
+        assert float(np.sum(y.astype(np.float64) ** 2)) == pytest.approx(energy, rel=1e-4, abs=1e-4)
+        np.testing.assert_allclose(y[1000:1003], head, atol=1e-4)

@@ -80,6 +80,8 @@ def test_plan_follows_model_freeze_and_the_cache_switch(demo_root):
 
 @pytest.mark.parametrize("overrides, message", [
     (["augment.noise.enabled=true"], "augment.noise"),
+    (["augment.speed.enabled=true"], "augment.speed"),
+    (["augment.gain.enabled=true"], "augment.gain"),
     (["audio.train_crop=random"], "audio.train_crop: random"),
     (["augment.specaugment.enabled=true"], "SpecAugment"),
     (["train.encoder_lr_scale=0"], "train.encoder_lr_scale"),
