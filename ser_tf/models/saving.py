@@ -4,7 +4,7 @@ A ``.keras`` / ``.h5`` file written by ser_tf names its custom classes (``ser_tf
 ``ser_tf>AttentionPooling``, ...) and Keras can rebuild them only once the modules holding their
 ``@keras.saving.register_keras_serializable(package="ser_tf")`` decorators have been imported.
 ``register_serializables`` imports them all; ``load_model`` does that, then calls
-``keras.saving.load_model``. Users reach it as ``ser_tf.load_model(path)``, which also registers
+``keras.saving.load_model``. Users reach it as ``ser_tf.load_keras_model(path)``, which also registers
 the one serializable of a higher floor, the optimiser's learning-rate schedule
 (``ser_tf.training.optim.WarmupThen``, needed only with ``compile=True``); ``ser_tf.inference``
 loads through this module with ``compile=False``.
