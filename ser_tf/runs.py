@@ -7,13 +7,15 @@ through :class:`RunFolder`; no other module spells out an artefact's file name::
         latest                         text file naming the newest run folder (a symlink works too)
         <arch>-<YYYYmmdd-HHMMSS>[-n]/  one run; -2, -3 ... only if two runs start in one second
             config.yaml                the resolved recipe, with the speakers of every split
-            labels.json                class order, label set, sample rate, clip duration, arch
+            labels.json                class order, label set, sample rate, clip duration, arch,
+                                       demo_data (trained on the synthetic demo corpus), corpora
             model.keras, model.h5      the best weights (selected on validation speakers)
             training_history.csv       per-epoch metrics
             logs/                      TensorBoard logs
             backup/                    per-epoch backup of an unfinished fold (for --resume)
             selection.json             the validation score the model was selected on
-            report/                    metrics.json, report.md and the figures (test speakers)
+            report/                    metrics.json, report.md and the figures (test speakers;
+                                       a final model, data.test_fraction 0, has none: "test": null)
             export.json                k-fold runs: which fold's model was copied up, and why
             fold-1/ ... fold-k/        k-fold runs: one run folder per fold (loso: the split's name)
 
@@ -25,6 +27,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as _dt
+import json
 import os
 from pathlib import Path
 from typing import List, Optional, Sequence, Tuple, Union
@@ -261,7 +264,8 @@ def resolve_model_path(model: Optional[PathLike] = None, *, models: Optional[Pat
 
 
 def write_labels(run: RunFolder, *, classes: Sequence[str], label_set: str, sample_rate: int,
-                 duration: float, arch: str) -> Path:
+                 duration: float, arch: str, demo_data: Optional[bool] = None,
+                 corpora: Optional[Sequence[str]] = None) -> Path:
     """Write the run's ``labels.json``; returns its path.
 
     Args:
@@ -270,15 +274,53 @@ def write_labels(run: RunFolder, *, classes: Sequence[str], label_set: str, samp
         sample_rate: the rate the model expects, in Hz.
         duration: the training clip length, in seconds.
         arch: the architecture name.
+        demo_data: the run trained on the built-in synthetic demo corpus (``"demo_data"``);
+            left out when None.
+        corpora: names of the corpora it trained on, e.g. ``["ravdess"]`` (``"corpora"``); left
+            out when None.
     """
-    write_json(
-        run.labels,
-        {
-            "classes": list(classes),
-            "label_set": label_set,
-            "sample_rate": int(sample_rate),
-            "duration": float(duration),
-            "arch": arch,
-        },
-    )
+    labels = {
+        "classes": list(classes),
+        "label_set": label_set,
+        "sample_rate": int(sample_rate),
+        "duration": float(duration),
+        "arch": arch,
+    }
+    if demo_data is not None:
+        labels["demo_data"] = bool(demo_data)
+    if corpora is not None:
+        labels["corpora"] = [str(name) for name in corpora]
+    write_json(run.labels, labels)
     return run.labels
+
+
+def is_demo_run(run_dir: PathLike) -> bool:
+    """True when the run in ``run_dir`` trained on the built-in synthetic demo corpus.
+
+    Reads ``"demo_data"`` from ``labels.json``; a run written before that key existed falls back
+    to ``config.yaml``: an empty ``data.corpora`` (or a ``demo=...`` entry) means the demo corpus.
+    False when neither file says.
+    """
+    run = RunFolder(run_dir)
+    try:
+        labels = json.loads(run.labels.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        labels = {}
+    if isinstance(labels, dict) and isinstance(labels.get("demo_data"), bool):
+        return labels["demo_data"]
+    return bool(demo_from_config(run.config))
+
+
+def demo_from_config(path: Path) -> Optional[bool]:
+    """``data.corpora`` of a run's ``config.yaml``: empty or naming ``demo`` -> True; None if unreadable."""
+    if not path.is_file():
+        return None
+    import yaml  # only for runs whose labels.json predates the "demo_data" key
+
+    try:
+        corpora = (yaml.safe_load(path.read_text(encoding="utf-8")) or {})["data"].get("corpora")
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, KeyError, TypeError, AttributeError):
+        return None
+    if not corpora:
+        return True
+    return any(str(spec).partition("=")[0].strip() == "demo" for spec in corpora)

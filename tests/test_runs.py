@@ -154,3 +154,27 @@ def test_write_labels(tmp_path):
     assert path == run.labels
     assert json.loads(path.read_text()) == {"classes": ["happy", "sad"], "label_set": "custom",
                                             "sample_rate": 16000, "duration": 3.0, "arch": "cnn_lstm"}
+
+
+def test_write_labels_records_demo_data_and_corpora(tmp_path):
+    run = runs.RunFolder(tmp_path)
+    runs.write_labels(run, classes=("happy", "sad"), label_set="custom", sample_rate=16000,
+                      duration=3, arch="cnn_lstm", demo_data=False, corpora=["ravdess", "tess"])
+    labels = json.loads(run.labels.read_text())
+    assert labels["demo_data"] is False and labels["corpora"] == ["ravdess", "tess"]
+    assert runs.is_demo_run(tmp_path) is False
+
+
+@pytest.mark.parametrize("corpora, demo", [
+    ("[]", True), ("['demo=/tmp/demo']", True), ("['ravdess=/data/ravdess']", False),
+])
+def test_is_demo_run_falls_back_to_config_yaml_for_older_runs(tmp_path, corpora, demo):
+    run = runs.RunFolder(tmp_path)
+    runs.write_labels(run, classes=("happy", "sad"), label_set="custom", sample_rate=16000,
+                      duration=3, arch="cnn_lstm")  # as written before "demo_data" existed
+    assert runs.is_demo_run(tmp_path) is False  # neither file says: not flagged
+    run.config.write_text(f"seed: 1\ndata:\n  corpora: {corpora}\n")
+    assert runs.is_demo_run(tmp_path) is demo
+    labels = json.loads(run.labels.read_text())
+    run.labels.write_text(json.dumps({**labels, "demo_data": not demo}))
+    assert runs.is_demo_run(tmp_path) is (not demo)  # labels.json wins when it says

@@ -61,7 +61,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--test-fraction", type=float, default=_DATA.test_fraction,
-        help="share of speakers (clips for random) held out for testing; speaker and random only",
+        help="share of speakers (clips for random) held out for testing; speaker and random only "
+        "(speaker: 0 for none, a final model)",
     )
     parser.add_argument("--n-folds", type=int, default=_DATA.n_folds, help="folds of --split kfold")
     parser.add_argument(

@@ -8,7 +8,9 @@ Methods (``make_splits(method=...)``):
 
 - ``speaker``: one hold-out split over disjoint speakers (``val_fraction`` / ``test_fraction`` of
   the speakers), stratified on emotion as far as the speakers allow and proportional per
-  (corpus, gender) stratum.
+  (corpus, gender) stratum. ``test_fraction=0`` gives a *final-model* split named ``"final"``:
+  every speaker trains except the validation speakers, and there is no test part (the model's
+  figures come from a separate k-fold run).
 - ``kfold``: ``n_folds`` folds over speaker groups; every speaker is tested exactly once, groups
   are balanced by gender, and each fold's validation speakers come from its non-test speakers.
 - ``loso``: leave one speaker out. With only two speakers (TESS) the validation clips must come
@@ -52,6 +54,10 @@ TWO_SPEAKER_WARNING = (
     "only 2 speakers: validation clips are a stratified subset of the training speaker's clips, "
     "so early stopping and checkpoint choice are speaker-dependent; the test speaker is unseen"
 )
+FINAL_SPLIT_NAME = "final"
+FINAL_MODEL_NOTE = (
+    "no test speakers: a final model; see the cross-validation run for its figures"
+)
 
 
 @dataclasses.dataclass
@@ -59,8 +65,9 @@ class Split:
     """One train / validation / test partition of the records.
 
     Attributes:
-        name: ``"holdout"``, ``"fold-3"``, ``"loso-ravdess-07"`` or ``"random"``.
-        train, val, test: lists of ``Record``, in the order of the records given.
+        name: ``"holdout"``, ``"final"``, ``"fold-3"``, ``"loso-ravdess-07"`` or ``"random"``.
+        train, val, test: lists of ``Record``, in the order of the records given; ``test`` is
+            empty for a final-model split (``has_test`` is then False).
         method: one of ``METHODS``.
         seed: the seed it was drawn with.
         val_from_train_speakers: validation clips share speakers with training (two-speaker LOSO).
@@ -78,6 +85,11 @@ class Split:
     def speaker_independent(self) -> bool:
         """True when the test speakers never occur in training (all methods but ``random``)."""
         return self.method != "random"
+
+    @property
+    def has_test(self) -> bool:
+        """False for a final-model split (``test_fraction=0``): nothing to score, no test metrics."""
+        return bool(self.test)
 
     def parts(self) -> Dict[str, List[Record]]:
         return {"train": self.train, "val": self.val, "test": self.test}
@@ -98,6 +110,8 @@ class Split:
             "warning": warning,
         }
         out.update({part: describe(records) for part, records in self.parts().items()})
+        if not self.has_test:
+            out.update(final_model=True, description=FINAL_MODEL_NOTE)
         return out
 
 
@@ -160,17 +174,24 @@ def speaker_split(
     Args:
         records: the clips, every one with a known speaker.
         val_fraction: share of the *speakers* held out for validation, in (0, 1); at least one.
-        test_fraction: share of the speakers held out for testing, in (0, 1); at least one.
+        test_fraction: share of the speakers held out for testing, in (0, 1); at least one. ``0``
+            makes a final-model split: no test speakers, everyone but the validation speakers
+            trains (for a model to ship; its figures come from a separate k-fold run).
         seed: seed of the speaker draw.
 
     Returns:
         ``Split`` named ``"holdout"``. 18 speakers give 4 test, 3 validation, 11 training speakers.
+        With ``test_fraction=0`` it is named ``"final"``: 24 speakers give 4 validation (at
+        ``val_fraction=0.15``) and 20 training speakers, and ``test`` is empty.
 
     Raises:
-        DataError: no records, unknown speakers, or fewer than 3 speakers (use ``loso``).
+        DataError: no records, unknown speakers, or fewer than 3 speakers (use ``loso``); a final
+            split needs 2.
         ParameterError: fractions out of range.
     """
     records = _check_speakers(records, "speaker")
+    if _is_zero(test_fraction):
+        return _final_split(records, val_fraction=val_fraction, seed=seed)
     _check_fractions(val_fraction=val_fraction, test_fraction=test_fraction)
     spk = _Speakers(records)
     n = len(spk)
@@ -190,6 +211,21 @@ def speaker_split(
     test = _pick(spk, range(n), n_test, rng)
     val = _pick(spk, [i for i in range(n) if i not in test], n_val, rng)
     return _assemble("holdout", records, spk, test=test, val=val, method="speaker", seed=seed)
+
+
+def _final_split(records: List[Record], *, val_fraction: float, seed: int) -> Split:
+    """``speaker_split`` with ``test_fraction=0``: validation speakers and training speakers only."""
+    _check_fractions(val_fraction=val_fraction)
+    spk = _Speakers(records)
+    n = len(spk)
+    if n < 2:
+        raise DataError(
+            f"a final-model speaker split (test_fraction=0) needs at least 2 speakers (one each "
+            f"for train and val), but the data has {n}: {spk.names}"
+        )
+    n_val = min(max(1, _round(val_fraction * n)), n - 1)  # keep at least one training speaker
+    val = _pick(spk, range(n), n_val, np.random.default_rng(seed))
+    return _assemble(FINAL_SPLIT_NAME, records, spk, test=[], val=val, method="speaker", seed=seed)
 
 
 def speaker_kfold(
@@ -314,6 +350,11 @@ def random_split(
         DataError: fewer than 3 clips.
     """
     records = _check_nonempty(records)
+    if _is_zero(test_fraction):
+        raise ParameterError(
+            f"test_fraction={test_fraction!r}: a split without test part (a final model) is made "
+            "by split 'speaker' only; a random split needs a fraction strictly between 0 and 1"
+        )
     _check_fractions(val_fraction=val_fraction, test_fraction=test_fraction)
     rng = np.random.default_rng(seed)
     # Draw on the path order, so the split does not depend on the order records were given in.
@@ -440,6 +481,10 @@ def _stratified_take(labels: Sequence[str], fraction: float, rng: np.random.Gene
         take = min(max(_round(fraction * len(members)), 1), len(members) - 1)
         taken.extend(members[j] for j in rng.permutation(len(members))[:take])
     return sorted(taken)
+
+
+def _is_zero(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and value == 0
 
 
 def _check_fractions(**fractions: float) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Mapping, Optional, Sequence
 
+from ser_tf.data.splits import FINAL_MODEL_NOTE as NO_TEST_NOTE
 from ser_tf.errors import ParameterError
 from ser_tf.evaluation import figures
 from ser_tf.evaluation.metrics import aggregate_folds
@@ -32,7 +33,8 @@ from ser_tf.evaluation.protocol import (  # noqa: F401
 from ser_tf.runs import ReportFolder
 from ser_tf.utils.io import write_json, write_text
 
-__all__ = ["write_report", "write_cv_report", "format_summary", "REQUIRED_KEYS"]
+__all__ = ["write_report", "write_cv_report", "format_summary", "has_test_metrics", "REQUIRED_KEYS",
+           "NO_TEST_NOTE"]
 
 REQUIRED_KEYS = ("accuracy", "ua", "macro_f1", "per_class", "roc_auc", "protocol")
 
@@ -55,6 +57,10 @@ DEFINITIONS = (
 
 def _fmt(value, digits: int = 3) -> str:
     return "—" if value is None else f"{value:.{digits}f}"
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:].rstrip(".") + "."
 
 
 def _pm(mean, std) -> str:
@@ -95,7 +101,7 @@ def _figure_title(text: str, is_demo: bool) -> str:
 def write_report(
     out_dir,
     *,
-    metrics: dict,
+    metrics: Optional[dict],
     protocol: dict,
     class_names: Sequence[str],
     y_true=None,
@@ -108,7 +114,9 @@ def write_report(
 
     Args:
         out_dir: the report folder (created if needed).
-        metrics: a :func:`ser_tf.evaluation.metrics.compute_metrics` dict.
+        metrics: a :func:`ser_tf.evaluation.metrics.compute_metrics` dict, or ``None`` when there
+            is nothing to score (a final model trained without test speakers): ``metrics.json``
+            then holds ``"test": null`` and the protocol, and ``report.md`` says so.
         protocol: how the evaluation was made (see :mod:`ser_tf.evaluation.protocol`).
         class_names: class names in model-output order.
         y_true, y_prob: the labels and probabilities ``metrics`` came from; with them the ROC
@@ -124,6 +132,9 @@ def write_report(
     """
     protocol = _check_protocol(protocol)
     class_names = [str(c) for c in class_names]
+    if metrics is None:
+        return _write_no_test_report(Path(out_dir), protocol=protocol, class_names=class_names,
+                                     history=history, title=title, is_demo=is_demo)
     for key in ("accuracy", "ua", "macro_f1", "per_class", "roc_auc", "confusion_matrix"):
         if key not in metrics:
             raise ParameterError(f"metrics lacks {key!r}; pass the dict compute_metrics returns")
@@ -186,6 +197,35 @@ def write_report(
     paths["report"] = ReportFolder(out_dir).markdown
     write_text(paths["report"], "\n".join(lines))
     return paths
+
+
+def _write_no_test_report(out_dir: Path, *, protocol: dict, class_names: Sequence[str],
+                          history: Optional[Mapping], title: str, is_demo: bool) -> dict[str, Path]:
+    """``write_report`` without test metrics: the protocol, the training curves and a plain
+    statement that there are no test speakers (no number is made up)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    is_demo = bool(is_demo or protocol.get("is_demo"))
+    protocol["is_demo"] = is_demo
+    note = protocol.get("description") or NO_TEST_NOTE
+    paths: dict[str, Path] = {}
+    if history:
+        paths["training_curves"] = figures.plot_training_curves(
+            history, path=out_dir / "training_curves.png",
+            title=_figure_title("Training curves", is_demo))
+    lines = _header(title, is_demo) + _protocol_lines(protocol, class_names)
+    lines += ["## Results", "", f"{_sentence(note)} No test metrics were computed.", ""]
+    lines += _figure_lines(paths, [("training_curves", "Training curves")])
+    paths["metrics"] = ReportFolder(out_dir).metrics
+    write_json(paths["metrics"], {"test": None, "note": note, "class_names": list(class_names),
+                                  "protocol": protocol, "is_demo": is_demo})
+    paths["report"] = ReportFolder(out_dir).markdown
+    write_text(paths["report"], "\n".join(lines))
+    return paths
+
+
+def has_test_metrics(metrics: Mapping) -> bool:
+    """False for the ``metrics.json`` of a run without test speakers (``"test": null``)."""
+    return not ("test" in metrics and metrics["test"] is None)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -333,10 +373,14 @@ def format_summary(metrics: Mapping, protocol: Mapping) -> str:
     for name, split in _splits_of(protocol).items():
         lines.append(f"  {name:<10} {_fmt_int(split.get('n_clips')):>6} clips "
                      f"{_fmt_int(_n_speakers(split)):>4} speakers")
-    class_names = list(metrics.get("class_names") or metrics["per_class"])
+    class_names = list(metrics.get("class_names") or protocol.get("classes")
+                       or metrics.get("per_class") or [])
     label_set = protocol.get("label_set")
     lines.append(f"Classes ({len(class_names)}{', ' + label_set if label_set else ''}): "
                  f"{', '.join(class_names)}")
+    if not has_test_metrics(metrics):
+        lines.append(_sentence(metrics.get("note") or NO_TEST_NOTE))
+        return "\n".join(lines)
     cross = protocol.get("cross_corpus")
     if cross:
         lines.append(f"Cross-corpus: left out model-only {cross.get('model_only_classes')}, "

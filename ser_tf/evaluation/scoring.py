@@ -125,6 +125,11 @@ def _run_test_records(records, config, *, split: str, recorded: Mapping):
             "already scores each fold's model on that fold's test speakers"
         )
     (part,) = splits_lib.splits_from_config(records, data=config.data, seed=config.seed)
+    if not part.has_test:
+        raise ParameterError(
+            f"--split {split!r}: the run is a final model (data.test_fraction: 0) and has no test "
+            "speakers to rebuild; score it on other data, or see its cross-validation run"
+        )
     recorded = (recorded.get(part.name) or {}).get("test")
     rebuilt = sorted({r.speaker for r in part.test})
     if recorded is not None and split == "speaker" and sorted(recorded) != rebuilt:

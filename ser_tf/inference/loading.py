@@ -21,7 +21,7 @@ from typing import List, Optional, Sequence
 
 from ser_tf.constants import DURATION, SAMPLE_RATE
 from ser_tf.errors import ModelError, ParameterError
-from ser_tf.runs import RunFolder
+from ser_tf.runs import RunFolder, demo_from_config
 
 
 @dataclasses.dataclass(frozen=True)
@@ -35,6 +35,9 @@ class ModelInfo:
         sample_rate: rate the model expects, in Hz.
         duration: training clip length in seconds (``None`` if the run does not say).
         arch: architecture name from ``labels.json`` (``None`` if unknown).
+        demo_data: the run trained on the synthetic demo corpus: ``labels.json``'s ``demo_data``,
+            else (older runs) read from ``config.yaml``'s ``data.corpora``; ``None`` if neither
+            says (a bare model file).
     """
 
     path: Path
@@ -43,6 +46,7 @@ class ModelInfo:
     sample_rate: int
     duration: Optional[float]
     arch: Optional[str]
+    demo_data: Optional[bool] = None
 
 
 def read_labels_file(path: Path) -> dict:
@@ -92,6 +96,9 @@ def describe_model(path: Path) -> ModelInfo:
     duration = meta.get("duration")
     if duration is None and run_dir is not None:
         duration = _duration_from_config(run_dir)
+    demo_data = meta.get("demo_data")
+    if not isinstance(demo_data, bool):
+        demo_data = demo_from_config(folder.config) if run_dir is not None else None
     rate = meta.get("sample_rate", SAMPLE_RATE)
     if not isinstance(rate, int) or rate <= 0:
         raise ModelError(f"{labels_path}: sample_rate must be a positive integer, got {rate!r}")
@@ -102,6 +109,7 @@ def describe_model(path: Path) -> ModelInfo:
         sample_rate=rate,
         duration=None if duration is None else float(duration),
         arch=meta.get("arch"),
+        demo_data=demo_data,
     )
 
 

@@ -30,7 +30,7 @@ class DataConfig(Section):
     labels: str = "auto"  # common6 | ravdess8 | all9 | all10 | auto | "angry,happy,..."
     split: str = "speaker"  # speaker | kfold | loso | random (random is flagged as optimistic)
     val_fraction: float = 0.15  # share of speakers held out for validation
-    test_fraction: float = 0.2  # share of speakers held out for testing (speaker split)
+    test_fraction: float = 0.2  # share of speakers for testing (speaker split); 0: none, a final model
     n_folds: int = 6  # kfold: folds over speaker groups (RAVDESS: 6 folds of 4 actors)
     only_folds: Optional[Tuple[int, ...]] = None  # kfold/loso: run just these folds; None = all
     balance: str = "none"  # none | oversample | class_weight (training split only)

@@ -31,7 +31,7 @@ from ser_tf.utils.io import atomic_path, write_json, write_text
 @dataclasses.dataclass
 class SplitResult:
     name: str
-    metrics: dict
+    metrics: Optional[dict]  # test metrics; None for a final model (a split without test speakers)
     history: dict
     val_score: float  # the model-selection score on validation speakers
     fold_dir: Path
@@ -42,7 +42,9 @@ class SplitResult:
 class RunResult:
     run_dir: Path
     results: List[SplitResult]
-    summary: dict  # the metrics of the test split, or the k-fold aggregate
+    # The report's metrics.json: the test split's metrics, the k-fold aggregate, or, for a final
+    # model (no test speakers), {"test": None, "note": ..., "protocol": ...} with no score at all.
+    summary: dict
 
 
 def _datasets(split, bundle, config: SerConfig):
@@ -54,12 +56,11 @@ def _datasets(split, bundle, config: SerConfig):
         train_records = balance.oversample(train_records, seed=seed)  # training split only
     one_hot = config.train.label_smoothing > 0
     n_classes = len(bundle.label_set.classes)
-    out = {}
-    for name, records, training in (
-        ("train", train_records, True),
-        ("val", split.val, False),
-        ("test", split.test, False),
-    ):
+    out = {"test": None}  # stays None for a final model: no test speakers, nothing to predict
+    parts = [("train", train_records, True), ("val", split.val, False)]
+    if split.has_test:
+        parts.append(("test", split.test, False))
+    for name, records, training in parts:
         labels = bundle.labels_array(records)
         # Records, not paths: the pipeline reuses the headers load_data probed.
         ds = make_dataset(
@@ -126,10 +127,12 @@ def train_split(split, bundle, config: SerConfig, *, fold_dir: Path, rt, strateg
             log=log)
     _save_model(model, fold_dir)
     history = _read_history(fold_dir)  # the whole history, also across a --resume
-    metrics = metrics_lib.compute_metrics(
-        test_labels, y_prob, class_names=list(bundle.label_set.classes),
-        speakers=[r.speaker for r in test_records],
-    )
+    metrics = None  # a final model has no test speakers: no test metrics, no stand-in numbers
+    if split.has_test:
+        metrics = metrics_lib.compute_metrics(
+            test_labels, y_prob, class_names=list(bundle.label_set.classes),
+            speakers=[r.speaker for r in test_records],
+        )
     monitor = train_cfg.early_stopping.monitor
     values = history.get(monitor) or [float("nan")]
     val_score = float(np.nanmin(values) if monitor.endswith("loss") else np.nanmax(values))
@@ -145,14 +148,13 @@ def train_split(split, bundle, config: SerConfig, *, fold_dir: Path, rt, strateg
 
 def _fit_end_to_end(split, bundle, config: SerConfig, *, fold_dir: Path, rt, strategy, verbose: int):
     """Train the classifier on waveforms; returns ``(model, test probabilities, test labels,
-    test records)``."""
+    test records)``, the middle two ``None`` when the split has no test speakers."""
     from ser_tf.models.registry import build_model, get_arch
 
     train_cfg = config.train
     data = _datasets(split, bundle, config)
     train_ds, train_labels, _ = data["train"]
     val_ds, val_labels, _ = data["val"]
-    test_ds, test_labels, test_records = data["test"]
     steps = int(np.ceil(len(train_labels) / train_cfg.batch_size))
     with strategy.scope():
         model = build_model(config.arch, num_classes=len(bundle.label_set.classes), config=config)
@@ -177,6 +179,9 @@ def _fit_end_to_end(split, bundle, config: SerConfig, *, fold_dir: Path, rt, str
         train_ds, validation_data=val_ds, epochs=train_cfg.epochs, callbacks=cbs,
         class_weight=class_weight, verbose=verbose, shuffle=False,  # the dataset shuffles itself
     )
+    if data["test"] is None:
+        return model, None, None, []
+    test_ds, test_labels, test_records = data["test"]
     return model, model.predict(test_ds, verbose=0), test_labels, test_records
 
 
@@ -245,6 +250,7 @@ def run_training(config: SerConfig, *, run_dir: Optional[Path] = None, resume: b
         runs.write_labels(
             run, classes=bundle.label_set.classes, label_set=bundle.label_set.name,
             sample_rate=config.audio.sample_rate, duration=config.audio.duration, arch=config.arch,
+            demo_data=bool(bundle.is_demo), corpora=list(bundle.roots),
         )
     results = []
     multi = config.data.split in ("kfold", "loso")
@@ -261,8 +267,13 @@ def run_training(config: SerConfig, *, run_dir: Optional[Path] = None, resume: b
         if multi:  # each fold's model is usable on its own: `audio_test.py --model RUN/fold-2`
             shutil.copy2(run.labels, fold.labels)
         results.append(result)
-        log(f"[{split.name}] UA {result.metrics['ua']:.3f}  WA {result.metrics['accuracy']:.3f}  "
-            f"macro-F1 {result.metrics['macro_f1']:.3f}  ({result.seconds:.0f} s)")
+        if result.metrics is None:
+            log(f"[{split.name}] no test speakers (a final model); best "
+                f"{config.train.early_stopping.monitor} on validation {result.val_score:.3f}  "
+                f"({result.seconds:.0f} s)")
+        else:
+            log(f"[{split.name}] UA {result.metrics['ua']:.3f}  WA {result.metrics['accuracy']:.3f}  "
+                f"macro-F1 {result.metrics['macro_f1']:.3f}  ({result.seconds:.0f} s)")
         if multi:  # rewrite the aggregate after every fold, so an interrupted run keeps its folds
             summary = _write_cv(run_dir, results, splits, bundle, config)
     if multi:
@@ -327,7 +338,11 @@ def _read_history(fold_dir: Path) -> dict:
 
 
 def _load_finished(name: str, fold_dir: Path) -> SplitResult:
+    from ser_tf.evaluation.report import has_test_metrics
+
     folder = runs.RunFolder(fold_dir)
     metrics = json.loads(folder.report.metrics.read_text())
+    if not has_test_metrics(metrics):
+        metrics = None
     score = json.loads(folder.selection.read_text())["best"]
     return SplitResult(name, metrics, _read_history(fold_dir), score, fold_dir, 0.0)

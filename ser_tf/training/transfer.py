@@ -330,7 +330,8 @@ def _encode_fn(view, *, jit_compile: bool):
 
 def _encode_splits(split, bundle, config: SerConfig, *, view, fingerprint: str, plan: TransferPlan,
                    jit_compile: bool, records_train):
-    """``{"train": [clean, view 1, ...], "val": [clean], "test": [clean]}`` and the cache stats."""
+    """``{"train": [clean, view 1, ...], "val": [clean], "test": [clean]}`` and the cache stats;
+    no ``"test"`` when the split has no test speakers (a final model)."""
     import keras
 
     from ser_tf.data.pipeline import make_dataset
@@ -344,7 +345,10 @@ def _encode_splits(split, bundle, config: SerConfig, *, view, fingerprint: str, 
     clean = EncoderCache(crop=f"center/{compute}", **common)
     augmented = EncoderCache(crop=f"{audio.train_crop}+augment/{compute}", **common)
     out = {}
-    for name, records in (("train", records_train), ("val", split.val), ("test", split.test)):
+    parts = [("train", records_train), ("val", split.val)]
+    if split.has_test:
+        parts.append(("test", split.test))
+    for name, records in parts:
         labels = bundle.labels_array(records)
         ds = make_dataset(records, labels, audio=audio, training=False, batch_size=batch_size, seed=seed,
                           cache="none")
@@ -363,6 +367,8 @@ def train_transfer(split, bundle, config: SerConfig, *, plan: TransferPlan, fold
                    verbose: int, log=print):
     """Train one split with ``plan``; returns ``(classifier, test probabilities, test labels,
     test records, record)`` where ``record`` (recipe, cache hits and misses) goes into the report.
+    A split without test speakers (a final model) returns ``None``, ``None`` and ``[]`` for the
+    test part: nothing is encoded or predicted for it.
 
     The classifier holds the trained layers; the caller saves it and writes the report.
     """
@@ -400,7 +406,7 @@ def train_transfer(split, bundle, config: SerConfig, *, plan: TransferPlan, fold
         name: state_dataset(encoded[name], training=name == "train", batch_size=train_cfg.batch_size,
                             seed=config.seed, frame_dropout=plan.frame_dropout,
                             num_classes=one_hot if name != "test" else None, mask_dtype=mask_dtype)
-        for name in ("train", "val", "test")
+        for name in encoded
     }
     train_labels = encoded["train"][0].labels
     steps = int(np.ceil(len(train_labels) / train_cfg.batch_size))
@@ -435,5 +441,7 @@ def train_transfer(split, bundle, config: SerConfig, *, plan: TransferPlan, fold
         class_weight = balance.class_weights(train_labels, num_classes=n_classes)
     fitted.fit(datasets["train"], validation_data=datasets["val"], epochs=train_cfg.epochs, callbacks=cbs,
                class_weight=class_weight, verbose=verbose, shuffle=False)
+    if "test" not in datasets:
+        return model, None, None, [], record
     y_prob = fitted.predict(datasets["test"], verbose=0)
     return model, y_prob, encoded["test"][0].labels, list(split.test), record

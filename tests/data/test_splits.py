@@ -7,6 +7,7 @@ import pytest
 
 from ser_tf.data.records import Record
 from ser_tf.data.splits import (
+    FINAL_MODEL_NOTE,
     RANDOM_SPLIT_WARNING,
     Split,
     check_disjoint,
@@ -218,3 +219,40 @@ def test_splits_from_config_rebuilds_the_runs_splits_and_only_folds():
     assert [r.path for r in picked[0].test] == [r.path for r in every[1].test]
     with pytest.raises(ConfigError, match=r"data.only_folds \[5\].*1..4"):
         splits_from_config(records, data=DataConfig(split="kfold", n_folds=4, only_folds=[5]), seed=3)
+
+
+@pytest.mark.parametrize("n_speakers, n_val", [(24, 4), (18, 3), (4, 1), (2, 1)])
+def test_test_fraction_zero_gives_a_final_split_without_test_speakers(n_speakers, n_val):
+    records = make_records(n_speakers, clips=1)
+    split = speaker_split(records, val_fraction=0.15, test_fraction=0, seed=5)
+    assert split.name == "final" and not split.has_test and split.test == []
+    speakers = {p: {r.speaker for r in recs} for p, recs in split.parts().items()}
+    assert not speakers["train"] & speakers["val"]
+    assert speakers["train"] | speakers["val"] == {r.speaker for r in records}  # everyone trains or validates
+    assert sorted(r.path for r in split.train + split.val) == sorted(r.path for r in records)
+    proto = split.protocol()
+    assert [proto[p]["n_speakers"] for p in ("train", "val", "test")] == [n_speakers - n_val, n_val, 0]
+    assert proto["final_model"] is True and proto["description"] == FINAL_MODEL_NOTE
+    assert proto["speaker_independent"] and proto["warning"] is None
+    # the same through the config path; 0 < test_fraction < 1 is untouched
+    (again,) = make_splits(records, method="speaker", test_fraction=0.0, seed=5)
+    assert again.val == split.val
+    if n_speakers >= 3:
+        holdout = speaker_split(records, seed=5)
+        assert holdout.name == "holdout" and holdout.has_test and "final_model" not in holdout.protocol()
+
+
+def test_test_fraction_zero_is_for_the_speaker_split_only():
+    records = make_records(6)
+    for bad in (-0.1, 1, 1.0, True, "0"):
+        with pytest.raises(ParameterError, match=f"test_fraction={bad!r}"):
+            speaker_split(records, test_fraction=bad)
+    with pytest.raises(ParameterError, match="val_fraction=0"):
+        speaker_split(records, val_fraction=0, test_fraction=0)
+    with pytest.raises(ParameterError, match="test_fraction=0.*split 'speaker' only"):
+        random_split(records, test_fraction=0)
+    with pytest.raises(DataError, match="at least 2 speakers"):
+        speaker_split(make_records(1), test_fraction=0)
+    for method in ("kfold", "loso"):  # they have test speakers by design and ignore test_fraction
+        splits = make_splits(records, method=method, n_folds=3, test_fraction=0, seed=0)
+        assert all(s.has_test for s in splits)

@@ -205,3 +205,20 @@ def test_overlap_inside_a_fold_is_flagged(evaluation):
     assert "WARNING, optimistic" in format_summary(evaluation[2], protocol)
     protocol["folds"] = [fold_ok]
     assert "WARNING" not in format_summary(evaluation[2], protocol)
+
+
+def test_a_run_without_test_speakers_gets_a_report_without_numbers(tmp_path):
+    from ser_tf.data.splits import FINAL_MODEL_NOTE
+
+    protocol = speaker_protocol(final_model=True, description=FINAL_MODEL_NOTE)
+    protocol["splits"]["test"] = {"n_clips": 0, "n_speakers": 0, "speakers": []}
+    history = {"loss": [1.0, 0.8], "val_loss": [1.1, 0.9]}
+    paths = write_report(tmp_path, metrics=None, protocol=protocol, class_names=CLASSES, history=history)
+    saved = json.loads(paths["metrics"].read_text())
+    assert saved["test"] is None and not {"accuracy", "ua", "macro_f1"} & set(saved)
+    assert saved["note"] == FINAL_MODEL_NOTE and saved["protocol"]["final_model"] is True
+    text = paths["report"].read_text()
+    assert "No test speakers: a final model" in text and "UA (unweighted" not in text
+    assert set(paths) == {"metrics", "report", "training_curves"}
+    summary = format_summary(saved, saved["protocol"])
+    assert "No test speakers: a final model" in summary and "UA" not in summary

@@ -103,3 +103,22 @@ def test_window_samples_follow_the_model_input(run_dir):
     info = loading.describe_model(RunFolder(run_dir).model_keras)
     assert loading.window_samples(model, info) == 16000
     assert model(np.zeros((1, 16000), np.float32)).shape == (1, 3)
+
+
+def test_demo_data_comes_from_labels_json_else_config_yaml(tmp_path):
+    from ser_tf.runs import write_labels
+
+    folder = RunFolder(tmp_path / "run")
+    folder.path.mkdir()
+    model = folder.model_keras
+    write_labels(folder, classes=["a", "b"], label_set="custom", sample_rate=16000, duration=1.0,
+                 arch="cnn", demo_data=True, corpora=["demo"])
+    assert loading.describe_model(model).demo_data is True
+    write_labels(folder, classes=["a", "b"], label_set="custom", sample_rate=16000, duration=1.0,
+                 arch="cnn")  # an older run: no demo_data key, no config.yaml
+    assert loading.describe_model(model).demo_data is None
+    folder.config.write_text("data:\n  corpora: ['ravdess=/x']\n")
+    assert loading.describe_model(model).demo_data is False
+    folder.config.write_text("data:\n  corpora: []\n")
+    assert loading.describe_model(model).demo_data is True
+    assert loading.describe_model(tmp_path / "bare.keras").demo_data is None

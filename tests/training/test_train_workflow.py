@@ -70,6 +70,7 @@ def test_run_folder_has_every_artefact(trained, monkeypatch):
     assert not run.backup.exists()  # removed once the run finished
     labels = json.loads(run.labels.read_text())
     assert labels["classes"] == ["neutral", "calm", "happy", "sad", "angry", "fearful", "disgust", "surprised"]
+    assert labels["demo_data"] is True and labels["corpora"] == ["demo"]
     config = yaml.safe_load(run.config.read_text())
     splits = config["resolved"]["splits"]["holdout"]
     assert not set(splits["train"]) & set(splits["test"]) and not set(splits["val"]) & set(splits["test"])
@@ -81,6 +82,33 @@ def test_run_folder_has_every_artefact(trained, monkeypatch):
     assert {"accuracy", "ua", "macro_f1", "per_class", "roc_auc", "protocol"} <= set(metrics)
     assert metrics["protocol"]["speaker_independent"] is True
     assert "UA" in proc.stdout and "DEMO" in proc.stdout.upper()
+
+
+def test_final_model_split_trains_on_every_speaker_and_reports_no_test_figures(demo_root, tmp_path, capsys):
+    """data.test_fraction=0: train + validation speakers only; no test metrics anywhere."""
+    from ser_tf.training.cli import main
+
+    run = runs.RunFolder(tmp_path / "final")
+    code = main(["--arch", "cnn_lstm_small", "--data", f"demo={demo_root}", "--epochs", "1",
+                 "--batch-size", "8", "--seed", "7", "--out", str(run.path), "--split", "speaker",
+                 "--set", "data.test_fraction=0", "--set", "train.early_stopping.monitor=val_ua", *TINY])
+    out = capsys.readouterr().out
+    assert code == 0
+    for path in [*run.model_files, run.labels, run.config, run.history_csv, run.selection,
+                 run.report.metrics, run.report.markdown]:
+        assert path.is_file(), path
+    splits = yaml.safe_load(run.config.read_text())["resolved"]["splits"]
+    assert list(splits) == ["final"] and splits["final"]["test"] == []
+    assert len(splits["final"]["train"]) + len(splits["final"]["val"]) == 6 and len(splits["final"]["val"]) == 1
+    metrics = json.loads(run.report.metrics.read_text())
+    assert metrics["test"] is None and "ua" not in metrics and "accuracy" not in metrics
+    assert metrics["protocol"]["final_model"] is True and metrics["protocol"]["test"]["n_speakers"] == 0
+    assert "no test speakers" in run.report.markdown.read_text()
+    assert json.loads(run.selection.read_text())["monitor"] == "val_ua"
+    assert json.loads(run.labels.read_text())["demo_data"] is True
+    summary = out.split("Evaluation protocol")[-1]  # the console summary train.py ends with
+    assert "No test speakers: a final model; see the cross-validation run" in summary and "UA " not in summary
+    assert not (run.report.path / "confusion_matrix.png").exists()
 
 
 def test_saved_models_reload_and_predict_like_each_other(trained):

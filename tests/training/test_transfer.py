@@ -180,6 +180,22 @@ def test_cache_off_trains_end_to_end_on_waveforms(demo_root, private_cache, tmp_
     assert yaml.safe_load(run.config.read_text())["resolved"]["training"] == {"recipe": "end_to_end"}
 
 
+def test_final_model_split_encodes_no_test_part_and_reports_no_test_metrics(demo_root, private_cache, tmp_path):
+    config = _config(demo_root, "data.test_fraction=0", "train.epochs=1")
+    lines = []
+    result = run_training(config, run_dir=tmp_path / "run", verbose=0, log=lines.append)
+    run = runs.RunFolder(result.run_dir)
+    assert [r.metrics for r in result.results] == [None] and result.summary["test"] is None
+    metrics = json.loads(run.report.metrics.read_text())
+    assert metrics["test"] is None and "ua" not in metrics
+    n = len(load_bundle(config).records)
+    assert metrics["protocol"]["transfer"]["cache"]["misses"] == n  # train + val: every clip, once
+    assert metrics["protocol"]["test"]["n_clips"] == 0
+    for path in (*run.model_files, run.labels, run.selection, run.history_csv):
+        assert path.is_file(), path
+    assert any("no test speakers" in line for line in lines)
+
+
 def test_rate_groups_give_each_layer_below_the_top_a_decayed_rate():
     class V:
         def __init__(self, path):
