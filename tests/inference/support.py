@@ -103,8 +103,9 @@ def _trained_files() -> Path:
     atexit.register(shutil.rmtree, folder.path, ignore_errors=True)
     for path in folder.model_files:
         model.save(path)
+    # Not the DEMO corpus: its own synthetic voices, which inference may pick without --model.
     write_labels(folder, classes=CLASSES, label_set="custom", sample_rate=SR, duration=WINDOW_S,
-                 arch="cnn_lstm_small")
+                 arch="cnn_lstm_small", demo_data=False, corpora=["synthetic-test-voices"])
     folder.config.write_text(dump_config(config), encoding="utf-8")
     return folder.path
 

@@ -65,9 +65,24 @@ def test_help_is_instant_and_loads_no_tensorflow(tmp_path):
     assert not imported & {"tensorflow", "keras", "librosa", "sklearn", "matplotlib"}
 
 
-def test_no_model_says_how_to_train_one(tmp_path):
-    proc = run([str(SCRIPT), "--file", "x.wav"], cwd=tmp_path, models_dir=tmp_path / "models")
-    assert_clean_failure(proc, 2, "python train.py --arch cnn_lstm")
+def test_a_fresh_clone_predicts_with_the_default_model(tmp_path, audio_dir):
+    """No models/ folder, an empty home and cache: the bundled model is assembled, cached and used."""
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {k: v for k, v in os.environ.items() if k not in (MODELS_ENV, "SER_TF_CACHE")}
+    env.update(HOME=str(home), XDG_CACHE_HOME=str(home / "xdg-cache"))
+    args = [sys.executable, str(SCRIPT), "--file", str(audio_dir / "neutral.wav"), "--json"]
+    for attempt in ("assembles", "reuses"):
+        proc = subprocess.run(args, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+        assert proc.returncode == 0, proc.stderr
+        document = json.loads(proc.stdout)
+        (result,) = document["results"]
+        assert result["status"] == "ok" and result["label"] in document["classes"], attempt
+        assert len(document["classes"]) == 8 and 0.0 < result["confidence"] <= 1.0
+        assert "/xdg-cache/ser_tf/pretrained/default-" in document["model"]
+    assert not (tmp_path / "models").exists()
+    proc = subprocess.run(args[:-1], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert "no model trained on real speech" in proc.stderr and "using the default model" in proc.stderr
 
 
 def test_usage_errors_exit_2(tmp_path, models_dir):

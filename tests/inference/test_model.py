@@ -110,3 +110,12 @@ def test_the_default_model_predicts_eight_emotions(default_model_file, tmp_path)
     assert model.window == 3.0
     result = model.predict(support.voice("neutral", 2.0, seed=17), sample_rate=SR)
     assert result.label in model.classes and abs(sum(result.probabilities.values()) - 1) < 1e-4
+
+
+def test_denoise_runs_before_the_model(run_dir, model):
+    noisy = support.voice("happy", 1.0, seed=18) + 0.05 * np.random.default_rng(3).standard_normal(SR).astype(np.float32)
+    cleaned = ser_tf.load_model(run_dir, denoise=True)
+    assert cleaned.denoise and "denoise" in repr(cleaned)
+    plain, denoised = model.predict(noisy, sample_rate=SR), cleaned.predict(noisy, sample_rate=SR)
+    assert plain.probabilities != denoised.probabilities  # the model saw other audio
+    assert cleaned.predict(support.voice("sad", 1.0, seed=19), sample_rate=SR).label == "sad"
