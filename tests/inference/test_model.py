@@ -119,3 +119,17 @@ def test_denoise_runs_before_the_model(run_dir, model):
     plain, denoised = model.predict(noisy, sample_rate=SR), cleaned.predict(noisy, sample_rate=SR)
     assert plain.probabilities != denoised.probabilities  # the model saw other audio
     assert cleaned.predict(support.voice("sad", 1.0, seed=19), sample_rate=SR).label == "sad"
+
+
+def test_the_runnable_example_runs(run_dir, tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[2] / "examples" / "python_api.py"
+    clip = tmp_path / "clip.wav"
+    sf.write(clip, support.voice("happy", 2.5, seed=20), SR)
+    proc = subprocess.run([sys.executable, str(script), str(clip), "--model", str(run_dir)],
+                          capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert f"{clip}: happy" in proc.stdout and "from memory: happy" in proc.stdout and "live" in proc.stdout
