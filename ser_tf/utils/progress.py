@@ -12,7 +12,7 @@ and, for lines printed while a bar is drawn, ``write(...)`` so the line does not
 from __future__ import annotations
 
 import sys
-from typing import Iterable, Iterator, Optional, TypeVar
+from typing import Iterable, Iterator, Optional, Sequence, TypeVar
 
 T = TypeVar("T")
 
@@ -67,6 +67,30 @@ def bar(*, desc: str, total: Optional[int], unit: str = "it", enabled: Optional[
     from tqdm import tqdm
 
     return tqdm(desc=desc, total=total, unit=unit, leave=leave, file=sys.stderr, dynamic_ncols=True)
+
+
+def is_quiet() -> bool:
+    """Whether ``--quiet`` turned progress off (``set_enabled(False)``): progress lines are skipped too."""
+    return not _enabled
+
+
+def step_line(what: str, index: int, count: int, seconds_done: Sequence[float]) -> str:
+    """``"fold 3 of 6, about 12 min left"``: the ETA of steps ``index..count`` at the mean time of
+    ``seconds_done`` (the steps timed so far in this process); no ETA before the first one."""
+    line = f"{what} {index} of {count}"
+    if seconds_done:
+        left = (count - index + 1) * sum(seconds_done) / len(seconds_done)
+        line += f", about {format_duration(left)} left"
+    return line
+
+
+def format_duration(seconds: float) -> str:
+    """``"40 s"``, ``"12 min"``, ``"2 h 05 min"``."""
+    seconds = max(0, round(seconds))
+    if seconds < 90:
+        return f"{seconds} s"
+    minutes = round(seconds / 60)
+    return f"{minutes} min" if minutes < 60 else f"{minutes // 60} h {minutes % 60:02d} min"
 
 
 def write(message: str) -> None:
