@@ -48,3 +48,14 @@ def test_progress_without_a_tty_is_the_plain_iterable(capsys):
     with progress.bar(desc="folds", total=3) as b:
         b.update()
     assert capsys.readouterr().err == ""
+
+
+def test_step_line_gives_an_eta_from_the_steps_timed_so_far():
+    assert progress.step_line("fold", 1, 6, []) == "fold 1 of 6"
+    assert progress.step_line("fold", 3, 6, [100.0, 140.0]) == "fold 3 of 6, about 8 min left"  # 4 x 120 s
+    assert progress.step_line("fold", 6, 6, [30.0]) == "fold 6 of 6, about 30 s left"
+
+
+@pytest.mark.parametrize("seconds, text", [(0, "0 s"), (89.4, "89 s"), (95, "2 min"), (600, "10 min"), (7500, "2 h 05 min")])
+def test_format_duration(seconds, text):
+    assert progress.format_duration(seconds) == text
