@@ -98,10 +98,10 @@ def main(argv=None) -> int:
     apply_output_flags(args)
     try:
         config = resolve_config(args, parser)
+        start_tensorflow(args)  # without its start-up noise, unless --verbose
         from ser_tf.models.registry import get_arch
 
         get_arch(config.arch)  # an unknown arch fails before any data is read
-        start_tensorflow(args)  # without its start-up noise, unless --verbose
         if args.pretrain:
             return _pretrain(config, args)
         from ser_tf.evaluation.report import format_summary
