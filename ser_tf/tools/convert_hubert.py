@@ -23,6 +23,7 @@ import numpy as np
 from ser_tf.constants import SAMPLE_RATE
 from ser_tf.errors import ModelError
 from ser_tf.utils.cli import HelpFormatter, add_output_flags, apply_output_flags, start_tensorflow
+from ser_tf.utils.progress import bars_enabled
 
 
 def compare_with_reference(folder, *, backbone=None, seconds: float = 2.0, batch: int = 2, seed: int = 0) -> dict:
@@ -44,6 +45,8 @@ def compare_with_reference(folder, *, backbone=None, seconds: float = 2.0, batch
     from ser_tf.models.hubert.convert import load_hf_checkpoint
 
     backbone = backbone if backbone is not None else load_hf_checkpoint(folder)
+    if not bars_enabled():  # its "Loading weights" bar, also on a log file or with --quiet
+        transformers.utils.logging.disable_progress_bar()
     reference = transformers.AutoModel.from_pretrained(str(folder), attn_implementation="eager").eval()
     rng = np.random.default_rng(seed)
     waveform = (0.1 * rng.standard_normal((batch, int(seconds * SAMPLE_RATE)))).astype(np.float32)

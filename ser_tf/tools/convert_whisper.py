@@ -35,6 +35,7 @@ import numpy as np
 from ser_tf.constants import SAMPLE_RATE
 from ser_tf.errors import SerError
 from ser_tf.utils.cli import HelpFormatter, add_output_flags, apply_output_flags, start_tensorflow
+from ser_tf.utils.progress import bars_enabled
 
 if TYPE_CHECKING:  # the Keras modules are imported where used: --help stays instant
     from ser_tf.models.whisper.backbone import WhisperEncoderBackbone
@@ -81,6 +82,8 @@ def _reference_encoder(folder, features: np.ndarray) -> Optional[np.ndarray]:
         import transformers
     except ImportError:
         return None
+    if not bars_enabled():  # its "Loading weights" bar, also on a log file or with --quiet
+        transformers.utils.logging.disable_progress_bar()
     model = transformers.AutoModel.from_pretrained(str(folder))
     encoder = model.get_encoder() if hasattr(model, "get_encoder") else model.model.encoder
     with torch.no_grad():
