@@ -2,13 +2,12 @@
 """Score a trained model on a corpus and write a report: ``python evaluate.py --model RUN --data ravdess=PATH``."""
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
 
-def main(argv=None) -> int:
-    from ser_tf.utils.cli import HelpFormatter
+def build_parser() -> argparse.ArgumentParser:
+    from ser_tf.utils.cli import HelpFormatter, add_output_flags
 
     parser = argparse.ArgumentParser(
         prog="evaluate.py", formatter_class=HelpFormatter,
@@ -25,13 +24,22 @@ def main(argv=None) -> int:
     parser.add_argument("--speaker-pattern", default=None, metavar="REGEX",
                         help="folder corpus: regex with a named group 'speaker' searched in each file name "
                         "(default: the run's own data.scan_options)")
+    add_output_flags(parser)
+    return parser
+
+
+def main(argv=None) -> int:
+    from ser_tf.utils.cli import apply_output_flags, start_tensorflow
+
+    parser = build_parser()
     args = parser.parse_args(argv)
+    apply_output_flags(args)
     scan_options = None
     if args.speaker_pattern is not None:
         if not any(spec.strip().lower().startswith("folder=") for spec in args.data):
             parser.error("--speaker-pattern applies to a folder=PATH corpus, and none is given")
         scan_options = {"folder": {"speaker_pattern": args.speaker_pattern}}
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    start_tensorflow(args)  # without its start-up noise, unless --verbose
     from ser_tf.errors import SerError
     from ser_tf.runs import ReportFolder
     from ser_tf.evaluation.report import format_summary

@@ -27,7 +27,7 @@ from ser_tf.data.splits import METHODS, make_splits
 from ser_tf.data.summary import summarize, summary_dict
 from ser_tf.errors import DataError, ParameterError
 from ser_tf.settings import DataConfig, SerConfig
-from ser_tf.utils.cli import HelpFormatter
+from ser_tf.utils.cli import HelpFormatter, add_output_flags, apply_output_flags
 
 # The defaults of a training run (ser_tf.settings), so that this answers for what train.py does.
 _DATA = DataConfig()
@@ -74,12 +74,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="do not open the files (faster; unreadable files go unnoticed until training)",
     )
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
+    add_output_flags(parser)
     return parser
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    apply_output_flags(args)
     scan_options = None
     if args.speaker_pattern is not None:
         if not any(spec.strip().lower().startswith("folder") for spec in args.data or ()):

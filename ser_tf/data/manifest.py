@@ -42,6 +42,7 @@ from ser_tf.data.corpora import (
 from ser_tf.data.labels import LabelSet, apply_label_set, get_label_set
 from ser_tf.data.records import Record
 from ser_tf.errors import AudioError, DataError, ParameterError
+from ser_tf.utils.progress import progress
 
 # Bytes hashed per file to find identical clips: enough to tell recordings apart (the header plus
 # ~2 s of 16-bit 16 kHz audio), cheap enough for 10 000 files. The file size is compared as well.
@@ -270,7 +271,8 @@ def _inspect(records: Sequence[Record], *, probe: bool, digest: bool):
     """
     paths = [r.path for r in records]
     with ThreadPoolExecutor(max_workers=max(1, min(PROBE_WORKERS, len(paths)))) as pool:
-        results = list(pool.map(lambda p: _inspect_one(p, probe, digest), paths))
+        results = list(progress(pool.map(lambda p: _inspect_one(p, probe, digest), paths), total=len(paths),
+                                desc="probing" if probe else "hashing", unit="file"))
     kept, bad, durations, digests = [], [], {}, {}
     for r, (header, key, error) in zip(records, results):
         if error is not None:

@@ -13,13 +13,13 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import os
 import sys
 from pathlib import Path
 from typing import List, Optional
 
 from ser_tf.errors import AudioError, DeviceError, ModelError, ParameterError
-from ser_tf.utils.cli import HelpFormatter
+from ser_tf.utils import progress
+from ser_tf.utils.cli import HelpFormatter, add_output_flags, apply_output_flags, start_tensorflow
 
 EXIT_OK, EXIT_FAILED_INPUTS, EXIT_USAGE = 0, 1, 2
 PROG = "audio_test.py"
@@ -80,6 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=int, default=16, help="windows per model call")
     p.add_argument("--denoise", action="store_true",
                    help="reduce background noise (spectral gating) before classifying")
+    add_output_flags(p)
     return p
 
 
@@ -150,6 +151,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     _check_args(parser, args)
+    apply_output_flags(args)
     try:
         if args.list_devices:
             return _list_devices(args)
@@ -194,7 +196,13 @@ def _predict(parser, args) -> int:
             parser.error(str(err))
     # Before TensorFlow, so these fail at once: no model, a file that is not a model, a bad device.
     # (Only the default model's first use imports TensorFlow here, to assemble it.)
-    choice = choose_model(args.model, log=None if args.json else _info)  # logs its note itself
+    from ser_tf import pretrained
+
+    if args.model is None or pretrained.is_default_name(args.model):
+        # The default model may have to be assembled (first use), which imports TensorFlow:
+        # quiet it first. (A named file is checked before TensorFlow, so a typo fails at once.)
+        start_tensorflow(args, import_tensorflow=_import_keras_lean)
+    choice = choose_model(args.model, log=None if (args.json or args.quiet) else _info)  # logs its note
     if choice.warning:
         _warn(choice.warning)
     model_path = choice.path
@@ -209,15 +217,15 @@ def _predict(parser, args) -> int:
         from ser_tf.inference import microphone
 
         device = microphone.resolve_input_device(microphone.parse_device(args.device)).index
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    _import_keras_lean()
+    start_tensorflow(args, import_tensorflow=_import_keras_lean)  # without its start-up noise
+    _import_keras_lean()  # already done, unless --verbose
     from ser_tf.inference.predictor import Predictor
 
     predictor = Predictor(choice, labels=labels, top_k=args.top_k, batch_size=args.batch_size,
                           denoise=args.denoise)
     win = predictor.window_length(args.window)  # fail early on a --window the model cannot take
     predictor.hop_length(args.hop, win)
-    if not args.json:
+    if not (args.json or args.quiet):
         print(f"model: {predictor.model_path} ({len(predictor.classes)} classes: "
               f"{', '.join(predictor.classes)}; {win / predictor.sample_rate:g} s window)",
               file=sys.stderr, flush=True)
@@ -247,9 +255,11 @@ def _run_files(predictor, args, paths: List[Path]) -> int:
 
     compact = args.dir is not None
     results, failed, last = [], 0, None
-    for path in paths:
+    # One bar over the files (stderr, terminal only); a long recording alone gets a bar of windows.
+    for path in progress.progress(paths, desc="classifying", unit="file", enabled=None if len(paths) > 1 else False):
         try:
-            pred, long = predictor.predict_path(path, window=args.window, hop=args.hop)
+            pred, long = predictor.predict_path(path, window=args.window, hop=args.hop,
+                                                progress=len(paths) == 1)
         except (AudioError, ParameterError) as err:
             failed += 1
             message = str(err)
@@ -261,18 +271,19 @@ def _run_files(predictor, args, paths: List[Path]) -> int:
         last = (path, pred, long)
         if not args.json:
             if compact:
-                print(f"{path}\t{pred.label}\t{100 * pred.confidence:.1f}%", flush=True)
+                progress.write(f"{path}\t{pred.label}\t{100 * pred.confidence:.1f}%")
             elif long is not None:
-                print(render.format_long(long, name=str(path)), flush=True)
+                progress.write(render.format_long(long, name=str(path)))
             else:
-                print(render.format_prediction(pred, name=str(path)), flush=True)
+                progress.write(render.format_prediction(pred, name=str(path)))
     csv_path = args.csv or (DEFAULT_DIR_CSV if args.dir else None)
     if csv_path:
         try:
             render.write_csv(csv_path, results, predictor.classes)
         except OSError as err:
             raise ParameterError(f"cannot write the CSV {csv_path}: {err.strerror or err}") from None
-        print(f"wrote {csv_path} ({len(results)} files)", file=sys.stderr)
+        if not args.quiet:
+            print(f"wrote {csv_path} ({len(results)} files)", file=sys.stderr)
     if args.plot and last is not None:
         _plot(predictor, args.plot, audio=last[0], prediction=last[1], long=last[2])
     if args.json:

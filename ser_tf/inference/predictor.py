@@ -24,6 +24,7 @@ from ser_tf.inference.results import SILENCE, LongPrediction, Prediction, Stream
 from ser_tf.inference.smoothing import ProbabilitySmoother
 from ser_tf.inference.vad import EnergyVAD, is_digital_silence
 from ser_tf.inference.windows import Window, WindowFramer
+from ser_tf.utils.progress import bar, bars_enabled
 
 # Seconds of audio read from disk at a time by predict_long: large enough for efficient reads,
 # small enough that memory stays a few MB whatever the recording's length.
@@ -215,12 +216,12 @@ class Predictor:
         """
         return self.predict_path(path)[0]
 
-    def predict_path(self, path, *, window: Optional[float] = None,
-                     hop: float = 1.0) -> Tuple[Prediction, Optional[LongPrediction]]:
+    def predict_path(self, path, *, window: Optional[float] = None, hop: float = 1.0,
+                     progress: bool = False) -> Tuple[Prediction, Optional[LongPrediction]]:
         """``(prediction, long_result)``; ``long_result`` is ``None`` for a clip within one window.
 
         A file longer than ``window`` (default: the model's) goes through ``predict_long``, and the
-        prediction is its overall label.
+        prediction is its overall label; ``progress`` is passed on to it.
         """
         from ser_tf.data.audio_io import iter_blocks, probe_audio
 
@@ -228,7 +229,7 @@ class Predictor:
         info = probe_audio(path)
         out_samples = -(-info.frames * self.sample_rate // info.sample_rate)
         if out_samples > win:
-            result = self.predict_long(path, window=window, hop=hop)
+            result = self.predict_long(path, window=window, hop=hop, progress=progress)
             return result.overall, result
         # One block of iter_blocks is load_audio's result, but it only imports scipy's resampler
         # when the file's rate differs (load_audio always does: ~1 s of cold start).
@@ -237,7 +238,8 @@ class Predictor:
 
     # ---------------------------------------------------------------- long recordings
 
-    def predict_long(self, path, *, window: Optional[float] = None, hop: float = 1.0) -> LongPrediction:
+    def predict_long(self, path, *, window: Optional[float] = None, hop: float = 1.0,
+                     progress: bool = False) -> LongPrediction:
         """Sliding-window timeline of a recording, read ``BLOCK_SECONDS`` at a time.
 
         Args:
@@ -245,14 +247,21 @@ class Predictor:
             window: seconds per window (default: the model's window; fixed-input models accept
                 only that).
             hop: seconds between window starts, in (0, window].
+            progress: show a bar of windows classified on stderr (only on a terminal, and not
+                after ``ser_tf.utils.progress.set_enabled(False)``).
 
         Raises:
             AudioError: unreadable file, shorter than 0.5 s, or digital silence throughout.
         """
-        from ser_tf.data.audio_io import iter_blocks
+        from ser_tf.data.audio_io import iter_blocks, probe_audio
 
+        total = None
+        if progress and bars_enabled():
+            info = probe_audio(path)
+            total = -(-info.frames * self.sample_rate // info.sample_rate)
         blocks = (b for _, b in iter_blocks(path, block_seconds=BLOCK_SECONDS, sample_rate=self.sample_rate))
-        return self._predict_chunks(blocks, window=window, hop=hop, path=str(path))
+        return self._predict_chunks(blocks, window=window, hop=hop, path=str(path), progress=progress,
+                                    total_samples=total)
 
     def predict_long_waveform(self, x: np.ndarray, *, sample_rate: int = SAMPLE_RATE, window=None,
                               hop: float = 1.0, path=None) -> LongPrediction:
@@ -262,30 +271,44 @@ class Predictor:
         chunks = (x[i:i + step] for i in range(0, len(x), step))
         return self._predict_chunks(chunks, window=window, hop=hop, path=path)
 
-    def _predict_chunks(self, chunks: Iterable[np.ndarray], *, window, hop, path) -> LongPrediction:
+    def _predict_chunks(self, chunks: Iterable[np.ndarray], *, window, hop, path, progress: bool = False,
+                        total_samples: Optional[int] = None) -> LongPrediction:
         win = self.window_length(window)
-        framer = WindowFramer(window=win, hop=self.hop_length(hop, win),
+        hop_len = self.hop_length(hop, win)
+        framer = WindowFramer(window=win, hop=hop_len,
                               min_length=samples_for(MIN_DURATION, sample_rate=self.sample_rate))
         vad = EnergyVAD(sample_rate=self.sample_rate)
         timeline: List[WindowPrediction] = []
         pending: List[Window] = []
         peak = 0.0
-        for chunk in chunks:
-            if len(chunk):
-                peak = max(peak, float(np.max(np.abs(chunk))))
-            pending.extend(framer.push(chunk))
-            while len(pending) >= self.batch_size:  # classify in batches: memory stays bounded
-                timeline.extend(self._classify_windows(pending[: self.batch_size], win, vad, hop))
-                del pending[: self.batch_size]
-        pending.extend(framer.flush())
-        total = framer.total / self.sample_rate
-        if total < MIN_DURATION:
-            raise AudioError(f"too short to classify: {total:.2f} s; need at least {MIN_DURATION} s", path=path)
-        if peak < SILENCE_PEAK:
-            raise AudioError(f"digital silence throughout (peak {peak:.1e} < {SILENCE_PEAK:g}); "
-                             f"nothing to classify", path=path)
-        for i in range(0, len(pending), self.batch_size):
-            timeline.extend(self._classify_windows(pending[i:i + self.batch_size], win, vad, hop))
+        # About one window per hop after the first (the framer may add a shorter last one).
+        expected = None if total_samples is None else 1 + max(0, -(-(total_samples - win) // hop_len))
+        windows_bar = bar(desc=f"windows of {Path(str(path)).name}" if path else "windows", total=expected,
+                          unit="window", enabled=None if progress else False)
+
+        def classify(windows: List[Window]) -> None:
+            timeline.extend(self._classify_windows(windows, win, vad, hop))
+            windows_bar.update(len(windows))
+
+        try:
+            for chunk in chunks:
+                if len(chunk):
+                    peak = max(peak, float(np.max(np.abs(chunk))))
+                pending.extend(framer.push(chunk))
+                while len(pending) >= self.batch_size:  # classify in batches: memory stays bounded
+                    classify(pending[: self.batch_size])
+                    del pending[: self.batch_size]
+            pending.extend(framer.flush())
+            total = framer.total / self.sample_rate
+            if total < MIN_DURATION:
+                raise AudioError(f"too short to classify: {total:.2f} s; need at least {MIN_DURATION} s", path=path)
+            if peak < SILENCE_PEAK:
+                raise AudioError(f"digital silence throughout (peak {peak:.1e} < {SILENCE_PEAK:g}); "
+                                 f"nothing to classify", path=path)
+            for i in range(0, len(pending), self.batch_size):
+                classify(pending[i:i + self.batch_size])
+        finally:
+            windows_bar.close()
         return self._summarise(timeline, window=win / self.sample_rate, hop=hop, duration=total, path=path)
 
     def _classify_windows(self, windows: List[Window], win: int, vad: EnergyVAD, hop: float) -> List[WindowPrediction]:

@@ -22,9 +22,8 @@ import numpy as np
 
 from ser_tf.constants import SAMPLE_RATE
 from ser_tf.errors import ModelError
-from ser_tf.models.hubert.backbone import HubertBackbone
-from ser_tf.models.hubert.convert import load_hf_checkpoint, save_converted
-from ser_tf.utils.cli import HelpFormatter
+from ser_tf.utils.cli import HelpFormatter, add_output_flags, apply_output_flags, start_tensorflow
+from ser_tf.utils.progress import bars_enabled
 
 
 def compare_with_reference(folder, *, backbone=None, seconds: float = 2.0, batch: int = 2, seed: int = 0) -> dict:
@@ -41,7 +40,13 @@ def compare_with_reference(folder, *, backbone=None, seconds: float = 2.0, batch
         import transformers
     except ImportError as err:
         raise ModelError(f"--compare needs torch and transformers (pip install -r requirements-test.txt): {err}") from None
+    # Keras is imported here, not at module level: --help stays instant.
+    from ser_tf.models.hubert.backbone import HubertBackbone
+    from ser_tf.models.hubert.convert import load_hf_checkpoint
+
     backbone = backbone if backbone is not None else load_hf_checkpoint(folder)
+    if not bars_enabled():  # its "Loading weights" bar, also on a log file or with --quiet
+        transformers.utils.logging.disable_progress_bar()
     reference = transformers.AutoModel.from_pretrained(str(folder), attn_implementation="eager").eval()
     rng = np.random.default_rng(seed)
     waveform = (0.1 * rng.standard_normal((batch, int(seconds * SAMPLE_RATE)))).astype(np.float32)
@@ -82,7 +87,7 @@ def compare_with_reference(folder, *, backbone=None, seconds: float = 2.0, batch
     return result
 
 
-def main(argv=None) -> int:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m ser_tf.tools.convert_hubert",
         description="Convert a local HF HuBERT / wav2vec2 checkpoint folder to Keras weights.",
@@ -92,12 +97,22 @@ def main(argv=None) -> int:
     parser.add_argument("--out", help="output X.weights.h5 (X.config.json is written beside it)")
     parser.add_argument("--compare", action="store_true", help="print the largest difference against transformers")
     parser.add_argument("--seconds", type=float, default=2.0, help="length of the random test audio (--compare)")
+    add_output_flags(parser)
+    return parser
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
     args = parser.parse_args(argv)
+    apply_output_flags(args)
     if not args.out and not args.compare:
         parser.error("nothing to do: give --out and/or --compare")
     if args.out and not args.out.endswith(".weights.h5"):
         parser.error(f"--out must end in .weights.h5, got {args.out!r}")
     logging.basicConfig(level=logging.INFO, format="%(message)s")
+    start_tensorflow(args)  # without its start-up noise, unless --verbose
+    from ser_tf.models.hubert.convert import load_hf_checkpoint, save_converted
+
     try:
         backbone = load_hf_checkpoint(args.checkpoint)
         if args.out:

@@ -28,16 +28,17 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Dict, Optional
+from typing import TYPE_CHECKING, Dict, Optional
 
 import numpy as np
 
 from ser_tf.constants import SAMPLE_RATE
 from ser_tf.errors import SerError
-from ser_tf.layers.whisper_log_mel import WhisperLogMel
-from ser_tf.models.whisper.backbone import WhisperEncoderBackbone, backbone_inputs
-from ser_tf.models.whisper.convert import checkpoint_kind
-from ser_tf.utils.cli import HelpFormatter
+from ser_tf.utils.cli import HelpFormatter, add_output_flags, apply_output_flags, start_tensorflow
+from ser_tf.utils.progress import bars_enabled
+
+if TYPE_CHECKING:  # the Keras modules are imported where used: --help stays instant
+    from ser_tf.models.whisper.backbone import WhisperEncoderBackbone
 
 WINDOW_SAMPLES = 30 * SAMPLE_RATE  # Whisper's 30 s input window
 
@@ -66,6 +67,8 @@ def _reference_log_mel(audio: np.ndarray, n_mels: int) -> Optional[np.ndarray]:
 
 def _reference_encoder(folder, features: np.ndarray) -> Optional[np.ndarray]:
     """``(1, frames / 2, hidden)`` from the reference implementation of ``folder``'s kind."""
+    from ser_tf.models.whisper.convert import checkpoint_kind
+
     channels_first = np.ascontiguousarray(features.transpose(0, 2, 1))
     if checkpoint_kind(folder) == "ct2":
         try:
@@ -79,13 +82,15 @@ def _reference_encoder(folder, features: np.ndarray) -> Optional[np.ndarray]:
         import transformers
     except ImportError:
         return None
+    if not bars_enabled():  # its "Loading weights" bar, also on a log file or with --quiet
+        transformers.utils.logging.disable_progress_bar()
     model = transformers.AutoModel.from_pretrained(str(folder))
     encoder = model.get_encoder() if hasattr(model, "get_encoder") else model.model.encoder
     with torch.no_grad():
         return encoder.eval()(torch.from_numpy(channels_first)).last_hidden_state.numpy()
 
 
-def compare_checkpoint(folder, backbone: WhisperEncoderBackbone, *, seconds: float = 3.0) -> Dict[str, Optional[float]]:
+def compare_checkpoint(folder, backbone: "WhisperEncoderBackbone", *, seconds: float = 3.0) -> Dict[str, Optional[float]]:
     """Largest absolute differences ``{"log_mel": ..., "encoder": ...}`` (``None``: no reference).
 
     Args:
@@ -93,6 +98,9 @@ def compare_checkpoint(folder, backbone: WhisperEncoderBackbone, *, seconds: flo
         backbone: the converted encoder.
         seconds: length of the synthetic vowel, padded to Whisper's 30 s window for the encoder.
     """
+    from ser_tf.layers.whisper_log_mel import WhisperLogMel
+    from ser_tf.models.whisper.backbone import backbone_inputs
+
     audio = synthetic_vowel(seconds)
     front_end = WhisperLogMel(n_mels=backbone.n_mels)
     ours = front_end(audio[None]).numpy()[0]
@@ -106,9 +114,7 @@ def compare_checkpoint(folder, backbone: WhisperEncoderBackbone, *, seconds: flo
     return result
 
 
-def main(argv=None) -> int:
-    from ser_tf.models.whisper.presets import list_presets
-
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m ser_tf.tools.convert_whisper",
         description="Convert a local Whisper checkpoint folder (HF or CTranslate2) to Keras encoder weights.",
@@ -116,10 +122,18 @@ def main(argv=None) -> int:
     )
     parser.add_argument("--checkpoint", required=True, help="HF or CTranslate2 Whisper folder")
     parser.add_argument("--out", help="output X.weights.h5 (X.config.json is written beside it)")
-    parser.add_argument("--preset", choices=sorted(list_presets()), help="check the checkpoint has this architecture")
+    parser.add_argument("--preset", metavar="NAME", help="check the checkpoint has this architecture, a preset "
+                        "of ser_tf.models.whisper.presets (a wrong name lists them)")
     parser.add_argument("--compare", action="store_true", help="print the largest difference against the reference")
     parser.add_argument("--seconds", type=float, default=3.0, help="length of the synthetic test vowel (--compare)")
+    add_output_flags(parser)
+    return parser
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
     args = parser.parse_args(argv)
+    apply_output_flags(args)
     if not args.out and not args.compare:
         parser.error("nothing to do: give --out and/or --compare")
     if args.out and not args.out.endswith(".weights.h5"):
@@ -127,7 +141,12 @@ def main(argv=None) -> int:
     if args.seconds <= 0 or args.seconds > 30:
         parser.error(f"--seconds must be in (0, 30], got {args.seconds!r}")
 
+    start_tensorflow(args)  # without its start-up noise, unless --verbose
     from ser_tf.models.whisper.convert import load_checkpoint, save_converted
+    from ser_tf.models.whisper.presets import list_presets
+
+    if args.preset is not None and args.preset not in list_presets():
+        parser.error(f"unknown --preset {args.preset!r}; choose one of: {', '.join(sorted(list_presets()))}")
 
     try:
         backbone = load_checkpoint(args.checkpoint, preset=args.preset)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import os
 import sys
 from pathlib import Path
 
@@ -15,7 +14,7 @@ from ser_tf.config import deep_merge, load_config, recipe_path
 from ser_tf.errors import SerError
 from ser_tf.runs import RunFolder, new_run_folder
 from ser_tf.settings import SerConfig, from_run_config, resolve
-from ser_tf.utils.cli import HelpFormatter
+from ser_tf.utils.cli import HelpFormatter, add_output_flags, apply_output_flags, start_tensorflow
 
 SPLITS = ("speaker", "kfold", "loso", "random")
 
@@ -50,6 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="continue an interrupted run folder: finished folds are kept")
     parser.add_argument("--pretrain", action="store_true",
                         help="self-supervised HuBERT pretraining on the (unlabelled) --data instead of classification")
+    add_output_flags(parser)
     return parser
 
 
@@ -95,9 +95,10 @@ def _sets(overrides, key: str) -> bool:
 def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    apply_output_flags(args)
     try:
         config = resolve_config(args, parser)
+        start_tensorflow(args)  # without its start-up noise, unless --verbose
         from ser_tf.models.registry import get_arch
 
         get_arch(config.arch)  # an unknown arch fails before any data is read

@@ -43,6 +43,7 @@ from ser_tf.errors import ConfigError
 from ser_tf.utils import paths
 from ser_tf.utils.io import atomic_path, write_json
 from ser_tf.utils.paths import CACHE_ENV
+from ser_tf.utils.progress import bar
 
 __all__ = ["CACHE_ENV", "EncoderCache", "CacheStats", "EncodedSplit", "cache_root", "content_hash",
            "encode_dataset"]
@@ -186,7 +187,8 @@ class EncodedSplit:
     labels: np.ndarray
 
 
-def encode_dataset(dataset, *, encode: Callable, cache: EncoderCache, batch_size: int) -> EncodedSplit:
+def encode_dataset(dataset, *, encode: Callable, cache: EncoderCache, batch_size: int,
+                   total: Optional[int] = None, desc: str = "encoding") -> EncodedSplit:
     """Encoder outputs of every clip of ``dataset``, read from ``cache`` or computed and stored.
 
     Args:
@@ -198,26 +200,18 @@ def encode_dataset(dataset, *, encode: Callable, cache: EncoderCache, batch_size
             compiled function is traced once.
         cache: where the entries live; its ``stats`` count the hits and misses.
         batch_size: rows per ``encode`` call.
+        total: clips in ``dataset``, for the progress bar (stderr, terminal only; see
+            ``ser_tf.utils.progress``).
+        desc: the bar's label.
     """
     states, valid, labels = [], [], []
-    for waves, batch_labels in dataset:
-        waves = np.asarray(waves, dtype=np.float32)
-        digests = [content_hash(w) for w in waves]
-        rows = [cache.load(d) for d in digests]
-        missing = [i for i, row in enumerate(rows) if row is None]
-        cache.stats.hits += len(rows) - len(missing)
-        cache.stats.misses += len(missing)
-        for start in range(0, len(missing), batch_size):
-            chunk = missing[start:start + batch_size]
-            padded = np.zeros((batch_size, waves.shape[1]), np.float32)
-            padded[:len(chunk)] = waves[chunk]
-            hidden, mask = encode(padded)
-            for j, i in enumerate(chunk):
-                count = int(np.asarray(mask[j]).astype(bool).sum())
-                rows[i] = (cache.store(digests[i], np.asarray(hidden[j]), count), count)
-        states.extend(r[0] for r in rows)
-        valid.extend(r[1] for r in rows)
-        labels.append(np.asarray(batch_labels))
+    with bar(desc=desc, total=total, unit="clip") as clips_bar:
+        for waves, batch_labels in dataset:
+            _encode_batch(np.asarray(waves, dtype=np.float32), encode=encode, cache=cache, batch_size=batch_size,
+                          states=states, valid=valid)
+            labels.append(np.asarray(batch_labels))
+            clips_bar.update(len(waves))
+            clips_bar.set_postfix_str(f"{cache.stats.hits} cached, {cache.stats.misses} encoded")
     cache.prune()
     dtype = np.result_type(*{s.dtype for s in states}) if states else np.float16
     return EncodedSplit(
@@ -225,3 +219,23 @@ def encode_dataset(dataset, *, encode: Callable, cache: EncoderCache, batch_size
         valid=np.asarray(valid, np.int32),
         labels=np.concatenate(labels).astype(np.int32) if labels else np.zeros(0, np.int32),
     )
+
+
+def _encode_batch(waves: np.ndarray, *, encode: Callable, cache: EncoderCache, batch_size: int,
+                  states: list, valid: list) -> None:
+    """Append the cached or freshly encoded outputs of one batch of clips to ``states``/``valid``."""
+    digests = [content_hash(w) for w in waves]
+    rows = [cache.load(d) for d in digests]
+    missing = [i for i, row in enumerate(rows) if row is None]
+    cache.stats.hits += len(rows) - len(missing)
+    cache.stats.misses += len(missing)
+    for start in range(0, len(missing), batch_size):
+        chunk = missing[start:start + batch_size]
+        padded = np.zeros((batch_size, waves.shape[1]), np.float32)
+        padded[:len(chunk)] = waves[chunk]
+        hidden, mask = encode(padded)
+        for j, i in enumerate(chunk):
+            count = int(np.asarray(mask[j]).astype(bool).sum())
+            rows[i] = (cache.store(digests[i], np.asarray(hidden[j]), count), count)
+    states.extend(r[0] for r in rows)
+    valid.extend(r[1] for r in rows)

@@ -26,6 +26,7 @@ from ser_tf.training import callbacks as callbacks_lib
 from ser_tf.training import optim, runtime as runtime_lib
 from ser_tf.training.targets import check_labels, loss_from_config
 from ser_tf.utils.io import atomic_path, write_json, write_text
+from ser_tf.utils import progress
 
 
 @dataclasses.dataclass
@@ -261,6 +262,8 @@ def run_training(config: SerConfig, *, run_dir: Optional[Path] = None, resume: b
             results.append(_load_finished(split.name, fold_dir))
             log(f"[{split.name}] finished earlier; kept")
             continue
+        if multi and not progress.is_quiet():  # "fold 3 of 6, about 12 min left": the folds timed so far
+            log(progress.step_line("fold", i, len(splits), [r.seconds for r in results if r.seconds > 0]))
         log(f"[{split.name}] {len(split.train)} train / {len(split.val)} val / {len(split.test)} test clips")
         result = train_split(split, bundle, config, fold_dir=fold_dir, rt=rt, strategy=strategy, verbose=verbose,
                              log=log)

@@ -352,11 +352,13 @@ def _encode_splits(split, bundle, config: SerConfig, *, view, fingerprint: str, 
         labels = bundle.labels_array(records)
         ds = make_dataset(records, labels, audio=audio, training=False, batch_size=batch_size, seed=seed,
                           cache="none")
-        encoded = [encode_dataset(ds, encode=encode, cache=clean, batch_size=batch_size)]
+        encoded = [encode_dataset(ds, encode=encode, cache=clean, batch_size=batch_size, total=len(records),
+                                  desc=f"encoding {name}")]
         for v in range(1, plan.views + 1 if name == "train" else 1):
             ds = make_dataset(records, labels, audio=audio, augment=config.augment, training=True,
                               shuffle=False, batch_size=batch_size, seed=seed + v, cache="none")
-            encoded.append(encode_dataset(ds, encode=encode, cache=augmented, batch_size=batch_size))
+            encoded.append(encode_dataset(ds, encode=encode, cache=augmented, batch_size=batch_size,
+                                          total=len(records), desc=f"encoding {name}, view {v}"))
         check_labels(encoded[0].labels, labels, name)
         out[name] = encoded
     stats = CacheStats(**{key: value + getattr(augmented.stats, key) for key, value in clean.stats.as_dict().items()})

@@ -14,3 +14,26 @@ class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
         if action.default is None or action.default is False or action.default == []:
             return action.help
         return super()._get_help_string(action)
+
+
+def add_output_flags(parser: argparse.ArgumentParser) -> None:
+    """``--verbose`` and ``--quiet``, the same on every command; read back by ``apply_output_flags``."""
+    parser.add_argument("--verbose", action="store_true",
+                        help="show TensorFlow's own start-up and log lines (as does SER_TF_DEBUG=1)")
+    parser.add_argument("--quiet", action="store_true",
+                        help="no progress bars or progress messages; warnings and errors still show")
+
+
+def apply_output_flags(args: argparse.Namespace) -> None:
+    """Turn progress bars off for ``--quiet`` (they are also off whenever stderr is not a terminal)."""
+    from ser_tf.utils import progress
+
+    progress.set_enabled(not getattr(args, "quiet", False))
+
+
+def start_tensorflow(args: argparse.Namespace, import_tensorflow=None) -> None:
+    """Import TensorFlow without its start-up noise unless ``--verbose`` or ``SER_TF_DEBUG=1``
+    (``ser_tf.utils.quiet.quiet_tensorflow``); call it right before the first TensorFlow import."""
+    from ser_tf.utils.quiet import quiet_tensorflow
+
+    quiet_tensorflow(getattr(args, "verbose", False), import_tensorflow=import_tensorflow)

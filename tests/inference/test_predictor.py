@@ -99,6 +99,22 @@ def test_long_results_do_not_depend_on_block_or_batch_size(predictor, long_file,
                                list(reference.overall.probabilities.values()), atol=1e-5)
 
 
+def test_long_recording_progress_bar_counts_windows_and_changes_nothing(predictor, long_file, monkeypatch):
+    import io
+
+    class Tty(io.StringIO):
+        def isatty(self):
+            return True
+
+    reference = predictor.predict_long(long_file, hop=0.5)
+    tty = Tty()
+    monkeypatch.setattr("sys.stderr", tty)
+    shown = predictor.predict_long(long_file, hop=0.5, progress=True)
+    # The total comes from the file's length before any window is read.
+    assert f"windows of long.wav:   0%|          | 0/{len(shown.timeline)} " in tty.getvalue()
+    assert [w.probabilities for w in shown.timeline] == [w.probabilities for w in reference.timeline]
+
+
 def test_predict_path_switches_to_windows_beyond_the_model_window(predictor, long_file, tmp_path):
     pred, long = predictor.predict_path(long_file)
     assert long is not None and pred == long.overall
