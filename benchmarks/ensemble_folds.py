@@ -17,7 +17,6 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import yaml
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))

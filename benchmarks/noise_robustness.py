@@ -44,6 +44,8 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from benchmarks.common import ravdess_folder  # noqa: E402 (after the path setup)
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from ser_tf.data.noise import babble, mix_at_snr  # noqa: E402 (after the path setup)
@@ -227,9 +229,8 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
 
     spec = args.data if "=" in args.data else f"ravdess={args.data}"
-    folder = Path(os.path.expanduser(spec.partition("=")[2]))
-    if not folder.is_dir():
-        print(f"skipped: data folder not found: {folder} (pass --data ravdess=PATH)")
+    folder = ravdess_folder(spec)
+    if folder is None:
         return 0
     if not args.model.exists():
         print(f"skipped: no model at {args.model} (pass --model RUN_FOLDER or FILE.keras)")

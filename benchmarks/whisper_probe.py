@@ -52,6 +52,8 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from benchmarks.common import ravdess_folder  # noqa: E402 (after the path setup)
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 DEFAULT_DATA = "ravdess=" + str(ROOT.parent / "shared" / "data" / "ravdess-speech-16k")
@@ -301,9 +303,8 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
 
     spec = args.data if "=" in args.data else f"ravdess={args.data}"
-    folder = Path(os.path.expanduser(spec.partition("=")[2]))
-    if not folder.is_dir():
-        print(f"skipped: data folder not found: {folder} (pass --data ravdess=PATH)")
+    folder = ravdess_folder(spec)
+    if folder is None:
         return 0
     if args.checkpoint is None or not (Path(args.checkpoint) / "model.bin").exists() and not \
             (Path(args.checkpoint) / "config.json").exists():
