@@ -25,8 +25,13 @@ from ser_tf.utils.cli import HelpFormatter
 PORTABLE_CHECKPOINTS = ("auto",)
 
 
-def run_metadata(run_dir: Path) -> dict:
-    """``model.json`` for the run ``run_dir``: what to build, and the run's provenance."""
+def run_metadata(run_dir: Path, *, recipe: Optional[str] = None, licence: Optional[str] = None) -> dict:
+    """``model.json`` for the run ``run_dir``: what to build, and the run's provenance.
+
+    Args:
+        recipe: the command or recipe that trained the run, recorded as given.
+        licence: the trained weights' licence (that of their training data), recorded as given.
+    """
     folder = runs.RunFolder(run_dir)
     if not folder.config.is_file() or not folder.labels.is_file():
         raise SerError(f"{str(run_dir)!r} is not a run folder (no config.yaml / labels.json)")
@@ -67,18 +72,21 @@ def run_metadata(run_dir: Path) -> dict:
             "selection": chosen,
             "augment": {k: v for k, v in config.get("augment", {}).items() if v.get("enabled")},
             "encoder_cache_views": config.get("train", {}).get("encoder_cache", {}).get("views"),
+            "recipe": recipe,
         },
+        "licence": licence,
     }
 
 
-def package(run_dir: Path, out: Path, *, check: bool = True) -> dict:
+def package(run_dir: Path, out: Path, *, check: bool = True, recipe: Optional[str] = None,
+            licence: Optional[str] = None) -> dict:
     """Write the bundle of ``run_dir`` into ``out``; with ``check``, rebuild and compare it."""
     import numpy as np
 
     from ser_tf.inference.loading import load_keras_model
     from ser_tf.pretrained import assemble, bundle
 
-    meta = run_metadata(run_dir)
+    meta = run_metadata(run_dir, recipe=recipe, licence=licence)
     model_path = runs.RunFolder(run_dir).model_file()
     model = load_keras_model(model_path)
     bundle.write_bundle(model, out, meta=meta)
@@ -97,10 +105,13 @@ def main(argv: Optional[List[str]] = None) -> int:
         description="Package a trained run's head as a model bundle (see ser_tf/pretrained/README.md).")
     parser.add_argument("--run", required=True, help="the run folder (a single model)")
     parser.add_argument("--out", required=True, help="the bundle folder to write")
+    parser.add_argument("--recipe", help="the command that trained the run, recorded in model.json")
+    parser.add_argument("--licence", help="the trained weights' licence, recorded in model.json")
     parser.add_argument("--no-check", action="store_true", help="skip rebuilding and comparing the bundle")
     args = parser.parse_args(argv)
     try:
-        report = package(Path(args.run), Path(args.out), check=not args.no_check)
+        report = package(Path(args.run), Path(args.out), check=not args.no_check, recipe=args.recipe,
+                         licence=args.licence)
     except SerError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
