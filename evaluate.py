@@ -13,8 +13,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="evaluate.py", formatter_class=HelpFormatter,
         description="Score a model on a corpus (cross-corpus too: only the classes both share count).",
     )
-    parser.add_argument("--model", default=None, help="'default' (the bundled model), a run folder, or a .keras/.h5 file; default: the newest "
-                        "run in models/ trained on real speech, else 'default'")
+    parser.add_argument("--model", default=None, help="'default' (the bundled model), a run folder, or a .keras/.h5 file; default: the run "
+                        "named in models/latest (a DEMO run too, with a warning), else 'default'")
     parser.add_argument("--data", action="append", required=True, metavar="CORPUS=PATH", help="corpus to score, repeatable")
     parser.add_argument("--out", type=Path, default=Path("evaluation"), help="report folder")
     parser.add_argument("--labels", default=None, help="class names in output order, if the model has no labels.json")

@@ -69,3 +69,12 @@ def test_split_scores_only_the_runs_own_test_speakers(run_and_corpora):
 
     proc = _run("evaluate.py", ["--data", f"demo={demo}", "--split", "random"], cwd)
     assert proc.returncode == 2 and "only the split the run was trained with" in proc.stderr
+
+
+def test_the_default_model_scores_a_corpus(run_and_corpora, tmp_path):
+    _, demo = run_and_corpora
+    proc = _run("evaluate.py", ["--model", "default", "--data", f"demo={demo}", "--out", "eval"], tmp_path)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    metrics = json.loads(runs.ReportFolder(tmp_path / "eval").metrics.read_text())
+    assert metrics["n_clips"] == 4 * 8  # the demo corpus's eight emotions are the model's eight
+    assert "/pretrained/default-" in metrics["protocol"]["model"]

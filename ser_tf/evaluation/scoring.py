@@ -31,7 +31,8 @@ def evaluate_model(
     scan_options: Optional[Mapping[str, Mapping]] = None,
 ) -> dict:
     """Score ``model`` (``"default"``, a run folder or ``.keras``/``.h5`` file, or ``None``: the
-    newest real run, else the default model; see ``ser_tf.inference.choice``).
+    ``latest`` run, even a DEMO one, else the newest real run, else the default model; see
+    ``ser_tf.inference.choice``).
 
     Args:
         data_specs: ``"corpus=PATH"`` strings, as for ``train.py --data``.
@@ -54,7 +55,7 @@ def evaluate_model(
     from ser_tf.inference.choice import choose_model
     from ser_tf.settings import SerConfig, from_run_config
 
-    choice = choose_model(model)
+    choice = choose_model(model, latest_even_if_demo=True)
     if choice.warning:
         log.warning("%s", choice.warning)
     path = choice.path

@@ -73,7 +73,8 @@ def _has_model(run: runs.RunFolder) -> bool:
     return any(path.is_file() for path in run.model_files)
 
 
-def choose_model(model=None, *, models=None, log: Optional[Callable[[str], None]] = None) -> ModelChoice:
+def choose_model(model=None, *, models=None, log: Optional[Callable[[str], None]] = None,
+                 latest_even_if_demo: bool = False) -> ModelChoice:
     """Resolve ``model`` (``"default"``, a path, or ``None``) to a model file, as described above.
 
     Args:
@@ -81,6 +82,9 @@ def choose_model(model=None, *, models=None, log: Optional[Callable[[str], None]
         models: the models folder searched when ``model`` is ``None``; default ``runs.models_dir()``.
         log: receives the ``note`` of an implicit choice, and one line before the default model
             is assembled (first use only), as they happen.
+        latest_even_if_demo: with ``model=None``, take the ``latest`` run even when it learned the
+            DEMO corpus (with the warning): ``evaluate.py`` scores the run just trained, whatever
+            its data, where ``audio_test.py`` wants a model of real speech.
 
     Raises:
         ModelError: a path that is not a model; or the default model cannot be assembled (its
@@ -94,6 +98,11 @@ def choose_model(model=None, *, models=None, log: Optional[Callable[[str], None]
         demo = run is not None and runs.is_demo_run(run)
         return ModelChoice(path, "given", demo=demo,
                            warning=DEMO_WARNING.format(path=path) if demo else None)
+    if latest_even_if_demo:
+        latest = runs.latest_run(models)
+        if latest is not None and _has_model(latest) and runs.is_demo_run(latest.path):
+            path = latest.model_file()
+            return ModelChoice(path, "run", demo=True, warning=DEMO_WARNING.format(path=path))
     run = newest_real_run(models)
     if run is not None:
         return ModelChoice(run.model_file(), "run")

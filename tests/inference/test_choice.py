@@ -68,3 +68,10 @@ def test_an_empty_models_folder_falls_back_to_the_default(tmp_path, default_mode
     choice = choose_model(None, models=tmp_path / "nothing-here")
     assert choice.source == "default" and choice.path == default_model_file
     assert "no model trained on real speech" in choice.note
+
+
+def test_evaluate_takes_the_latest_run_even_a_demo_one(tmp_path):
+    demo = support.make_run_folder(tmp_path, name="cnn-20250102-000000", latest=True)
+    _mark_demo(demo, True)
+    choice = choose_model(None, models=tmp_path, latest_even_if_demo=True)
+    assert choice.path == runs.RunFolder(demo).model_file() and choice.demo and choice.warning
