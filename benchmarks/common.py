@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Optional
+from typing import Optional, Tuple
 
 
-def ravdess_folder(spec: str) -> Optional[Path]:
-    """The folder of ``--data`` (``ravdess=PATH``, or a bare ``PATH``), or ``None`` after printing
-    why the benchmark skips (the folder is absent: benchmarks exit 0 without real data)."""
-    spec = spec if "=" in spec else f"ravdess={spec}"
+def ravdess_folder(data: str) -> Tuple[str, Optional[Path]]:
+    """``(spec, folder)`` of ``--data`` (``ravdess=PATH``, or a bare ``PATH``); ``folder`` is
+    ``None`` after printing why the benchmark skips (it is absent: benchmarks exit 0 without data)."""
+    spec = data if "=" in data else f"ravdess={data}"
     folder = Path(os.path.expanduser(spec.partition("=")[2]))
     if not folder.is_dir():
         print(f"skipped: data folder not found: {folder} (pass --data ravdess=PATH)")
-        return None
-    return folder
+        return spec, None
+    return spec, folder

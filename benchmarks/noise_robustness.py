@@ -228,8 +228,7 @@ def main(argv=None) -> int:
     parser.add_argument("--out", type=Path, help="write the results as JSON here")
     args = parser.parse_args(argv)
 
-    spec = args.data if "=" in args.data else f"ravdess={args.data}"
-    folder = ravdess_folder(spec)
+    spec, folder = ravdess_folder(args.data)
     if folder is None:
         return 0
     if not args.model.exists():

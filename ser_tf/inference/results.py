@@ -17,6 +17,11 @@ def _r(x: Optional[float], nd: int = 6) -> Optional[float]:
     return None if x is None else round(float(x), nd)
 
 
+def _span(start: float, end: float, label: str, confidence: Optional[float]) -> dict:
+    """The keys a timeline window and a live update share: where, what, how sure."""
+    return {"start": _r(start, 3), "end": _r(end, 3), "label": label, "confidence": _r(confidence)}
+
+
 def _probabilities(probs: Optional[Dict[str, float]]) -> Optional[Dict[str, float]]:
     return None if probs is None else {k: _r(v) for k, v in probs.items()}
 
@@ -74,10 +79,7 @@ class WindowPrediction:
 
     def to_dict(self) -> dict:
         return {
-            "start": _r(self.start, 3),
-            "end": _r(self.end, 3),
-            "label": self.label,
-            "confidence": _r(self.confidence),
+            **_span(self.start, self.end, self.label, self.confidence),
             "voiced": self.voiced,
             "level_db": _r(self.level_db, 1),
             # A silent window's model output is not a prediction; leave it out so nobody reads it as one.
@@ -150,10 +152,7 @@ class StreamUpdate:
 
     def to_dict(self) -> dict:
         return {
-            "start": _r(self.start, 3),
-            "end": _r(self.end, 3),
-            "label": self.label,
-            "confidence": _r(self.confidence),
+            **_span(self.start, self.end, self.label, self.confidence),
             "probabilities": _probabilities(self.probabilities),
             "raw_label": None if self.raw is None else self.raw.label,
             "level_db": _r(self.level_db, 1),
