@@ -14,9 +14,12 @@ transients by up to ~20 ms -- harmless for augmentation. Speed perturbation (Kal
 SpeechBrain's) is plain resampling instead: played back at the same rate, a clip resampled to
 ``1 / rate`` of its length is ``rate`` times faster AND higher, like a tape played fast -- it is
 then cut or padded back to the example's length. The gain scales by ``10 ** (dB / 20)``; the noise
-has a fixed standard deviation, or an SNR drawn relative to the example's own RMS. SpecAugment is
-not here: it is a Keras layer (``ser_tf.layers.spec_augment``) that works on spectrograms inside
-the model.
+has a fixed standard deviation, or an SNR drawn relative to the example's own RMS. Babble (other
+people talking, :func:`add_babble`) sums a few rows of a bank of other training clips, each
+circularly shifted, and mixes the sum in at an SNR drawn relative to the example's RMS; the bank is
+built by the pipeline (``ser_tf.data.pipeline.build_babble_bank``) from the training split only, so
+no validation or test speaker is ever heard. SpecAugment is not here: it is a Keras layer
+(``ser_tf.layers.spec_augment``) that works on spectrograms inside the model.
 """
 
 from __future__ import annotations
@@ -30,13 +33,14 @@ from ser_tf.constants import SAMPLE_RATE
 from ser_tf.data.cropping import fix_length
 from ser_tf.errors import ConfigError, ParameterError
 from ser_tf.settings.sections import (
-    BandpassAugment, GainAugment, NoiseAugment, PitchAugment, ShiftAugment, SpeedAugment,
+    BabbleAugment, BandpassAugment, GainAugment, NoiseAugment, PitchAugment, ShiftAugment, SpeedAugment,
     StretchAugment,
 )
 
 __all__ = [
     "add_noise",
     "add_noise_at_snr",
+    "add_babble",
     "apply_gain",
     "speed_perturb",
     "time_shift",
@@ -60,14 +64,15 @@ PV_HOP = 128
 # changes first (speed first of all: it stands for the talker's own rate, as Kaldi perturbs the
 # recording before anything else; stretch and pitch then vary tempo and pitch apart), then the
 # filter, the shift, the gain, and the additive noise last (noise should not be pitch-shifted or
-# filtered away, and a fixed-stddev noise should not be scaled by the gain).
-TRANSFORMS = ("speed", "stretch", "pitch", "bandpass", "shift", "gain", "noise")
+# filtered away, and a fixed-stddev noise should not be scaled by the gain): babble (other talkers
+# in the room) before the white noise (the microphone's own).
+TRANSFORMS = ("speed", "stretch", "pitch", "bandpass", "shift", "gain", "babble", "noise")
 
 # Each transform's slot in the per-example seeds, independent of the order above. Append new
 # transforms at the end, never reorder: stateless_split draws its rows from a counter-based
 # generator, so extra slots leave the earlier rows -- and the draws of the older transforms for a
 # given seed -- unchanged (tests/data/test_augment.py checks this against recorded outputs).
-_SEED_SLOTS = ("stretch", "pitch", "bandpass", "shift", "noise", "speed", "gain")
+_SEED_SLOTS = ("stretch", "pitch", "bandpass", "shift", "noise", "speed", "gain", "babble")
 
 # The typed section of each transform: it fills a missing key with its default and refuses an
 # unknown key or a value of the wrong type (ser_tf.settings owns the defaults).
@@ -79,6 +84,7 @@ _SECTIONS = {
     "bandpass": BandpassAugment,
     "speed": SpeedAugment,
     "gain": GainAugment,
+    "babble": BabbleAugment,
 }
 
 
@@ -100,6 +106,53 @@ def add_noise_at_snr(x: tf.Tensor, *, snr_db, seed) -> tf.Tensor:
     rms = tf.sqrt(tf.reduce_mean(tf.square(x)))
     stddev = rms * tf.pow(10.0, -tf.cast(snr_db, tf.float32) / 20.0)
     return x + stddev * tf.random.stateless_normal(tf.shape(x), seed=seed, dtype=x.dtype)
+
+
+@_no_autograph
+def add_babble(x: tf.Tensor, *, bank: tf.Tensor, talkers, snr_db, seed,
+               max_talkers: Optional[int] = None) -> tf.Tensor:
+    """``x`` plus babble: ``talkers`` rows of ``bank``, each circularly shifted, summed, and mixed
+    in ``snr_db`` dB below the RMS of ``x`` itself.
+
+    Args:
+        x: float32 ``(samples,)``.
+        bank: float32 ``(rows, samples)``, each row a clip of RMS 1 (see
+            ``ser_tf.data.pipeline.build_babble_bank``). The example's own clip may be one of the
+            rows and be drawn: it is the same speaker's training audio, shifted, so nothing leaks.
+        talkers: number of talkers >= 1 (Python int or int32 scalar tensor, <= ``max_talkers``).
+        snr_db: SNR in dB of ``x`` over the babble (float or scalar tensor).
+        seed: shape ``[2]`` integer tensor: draws the rows (uniformly, with replacement) and the
+            shifts (uniform in ``[0, samples)``).
+        max_talkers: static upper bound of ``talkers``; default ``talkers`` (then a Python int).
+
+    Returns:
+        float32 ``(samples,)``, not clipped. A silent ``x`` (RMS 0) is returned unchanged, as in
+        :func:`add_noise_at_snr`; the SNR is measured over the whole clip.
+    """
+    x = tf.convert_to_tensor(x, tf.float32)
+    bank = tf.convert_to_tensor(bank, tf.float32)
+    if bank.shape.rank != 2:
+        raise ParameterError(f"add_babble: bank must be (rows, samples), got shape {bank.shape}")
+    if bank.shape[1] is not None and x.shape[0] is not None and bank.shape[1] != x.shape[0]:
+        raise ParameterError(f"add_babble: bank rows hold {bank.shape[1]} samples but the example "
+                             f"has {x.shape[0]}")
+    if max_talkers is None:
+        max_talkers = int(talkers)
+    n = tf.shape(x)[0]
+    row_seed, shift_seed = tf.unstack(tf.random.experimental.stateless_split(seed, num=2))
+    rows = tf.random.stateless_uniform([max_talkers], seed=row_seed, minval=0,
+                                       maxval=tf.shape(bank)[0], dtype=tf.int32)
+    shifts = tf.random.stateless_uniform([max_talkers], seed=shift_seed, minval=0, maxval=n,
+                                         dtype=tf.int32)
+    # Row j shifted right by shifts[j] (circularly): sample t comes from (t - shift) mod n.
+    positions = tf.math.floormod(tf.range(n)[None, :] - shifts[:, None], n)
+    voices = tf.gather(tf.gather(bank, rows), positions, batch_dims=1)  # (max_talkers, samples)
+    used = tf.cast(tf.range(max_talkers) < tf.cast(talkers, tf.int32), tf.float32)
+    noise = tf.reduce_sum(voices * used[:, None], axis=0)
+    rms = tf.sqrt(tf.reduce_mean(tf.square(x)))
+    noise_rms = tf.sqrt(tf.reduce_mean(tf.square(noise)))
+    gain = tf.math.divide_no_nan(rms, noise_rms) * tf.pow(10.0, -tf.cast(snr_db, tf.float32) / 20.0)
+    return x + gain * noise
 
 
 @_no_autograph
@@ -274,16 +327,38 @@ def _rates(section: str, merged: Mapping) -> dict:
     return {"min_rate": lo, "max_rate": hi}
 
 
-def _snr_range(value) -> Optional[tuple]:
+def _snr_range(value, section: str = "noise") -> Optional[tuple]:
     if value is None:
         return None
     if not isinstance(value, (list, tuple)) or len(value) != 2:
-        raise ConfigError(f"augment.noise.snr_db must be a [min, max] pair in dB or null, "
-                          f"got {value!r}")
-    lo, hi = (_finite("noise", "snr_db", v) for v in value)
+        raise ConfigError(f"augment.{section}.snr_db must be a [min, max] pair in dB"
+                          f"{' or null' if section == 'noise' else ''}, got {value!r}")
+    lo, hi = (_finite(section, "snr_db", v) for v in value)
     if lo > hi:
-        raise ConfigError(f"augment.noise.snr_db must satisfy min <= max, got {list(value)!r}")
+        raise ConfigError(f"augment.{section}.snr_db must satisfy min <= max, got {list(value)!r}")
     return lo, hi
+
+
+def _integer(section: str, key: str, value, *, low: int) -> int:
+    name = f"augment.{section}.{key}"
+    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+        raise ConfigError(f"{name} must be an integer >= {low}, got {value!r}")
+    return value
+
+
+def _babble(merged: Mapping) -> dict:
+    if merged["snr_db"] is None:
+        raise ConfigError("augment.babble.snr_db must be a [min, max] pair in dB, got None")
+    talkers = merged["talkers"]
+    if not isinstance(talkers, (list, tuple)) or len(talkers) != 2:
+        raise ConfigError(f"augment.babble.talkers must be a [min, max] pair of integers, "
+                          f"got {talkers!r}")
+    lo, hi = (_integer("babble", "talkers", v, low=1) for v in talkers)
+    if lo > hi:
+        raise ConfigError(f"augment.babble.talkers must satisfy min <= max, got {list(talkers)!r}")
+    bank_size = _integer("babble", "bank_size", merged["bank_size"], low=hi)
+    return {"snr_db": _snr_range(merged["snr_db"], "babble"), "talkers": (lo, hi),
+            "bank_size": bank_size}
 
 
 def _range(section: str, key: str, value, *, nyquist: float) -> tuple:
@@ -307,6 +382,8 @@ def validate_augment_config(augment_config: Mapping, *, sample_rate: int = SAMPL
     Sections absent or with ``enabled: false`` are left out; ``specaugment`` (a model layer) and
     unknown sections are ignored here. Every section has ``p`` (probability, default 0.5).
     ``noise.snr_db`` (``[min, max]`` dB, or null) replaces ``noise.stddev`` when set.
+    ``babble`` needs ``snr_db`` (``[min, max]`` dB), ``talkers`` (``[min, max]`` integers >= 1) and
+    ``bank_size`` (an integer >= the most talkers).
 
     Returns:
         ``{name: {"enabled": True, "p": float, ...parameters}}`` for each enabled transform, in
@@ -351,11 +428,13 @@ def validate_augment_config(augment_config: Mapping, *, sample_rate: int = SAMPL
                     f"augment.bandpass: low_hz {list(low)} must lie below high_hz {list(high)}"
                 )
             params.update(low_hz=low, high_hz=high)
+        elif name == "babble":
+            params.update(_babble(merged))
         out[name] = params
     return out
 
 
-def _draw(name: str, cfg: Mapping, *, seed, n, sample_rate: int):
+def _draw(name: str, cfg: Mapping, *, seed, n, sample_rate: int, babble_bank=None):
     """Draw the random parameters of transform ``name`` from ``seed``; return ``x -> x'``."""
     def uniform(lo, hi, dtype=tf.float32, shape=()):
         return tf.random.stateless_uniform(shape, seed=seed, minval=lo, maxval=hi, dtype=dtype)
@@ -388,12 +467,23 @@ def _draw(name: str, cfg: Mapping, *, seed, n, sample_rate: int):
         lo, hi = cfg["snr_db"]
         snr = tf.random.stateless_uniform([], seed=snr_seed, minval=lo, maxval=hi)
         return lambda x: add_noise_at_snr(x, snr_db=snr, seed=noise_seed)
+    if name == "babble":
+        count_seed, snr_seed, mix_seed = tf.unstack(
+            tf.random.experimental.stateless_split(seed, num=3))
+        lo, hi = cfg["talkers"]
+        talkers = tf.random.stateless_uniform([], seed=count_seed, minval=lo, maxval=hi + 1,
+                                              dtype=tf.int32)
+        snr = tf.random.stateless_uniform([], seed=snr_seed, minval=cfg["snr_db"][0],
+                                          maxval=cfg["snr_db"][1])
+        return lambda x: add_babble(x, bank=babble_bank, talkers=talkers, snr_db=snr,
+                                    seed=mix_seed, max_talkers=hi)
     raise ValueError(f"unknown transform {name!r}")  # unreachable: names come from TRANSFORMS
 
 
 @_no_autograph
 def augment_waveform(
-    x: tf.Tensor, *, augment_config: Mapping, seed, sample_rate: int = SAMPLE_RATE
+    x: tf.Tensor, *, augment_config: Mapping, seed, sample_rate: int = SAMPLE_RATE,
+    babble_bank: Optional[tf.Tensor] = None,
 ) -> tf.Tensor:
     """Randomly augment one training waveform.
 
@@ -402,15 +492,23 @@ def augment_waveform(
         augment_config: ``config["augment"]``, validated here (once, when the graph is traced).
         seed: shape ``[2]`` integer tensor; the same seed gives the same output.
         sample_rate: rate of ``x`` in Hz (for the shift in seconds and the filter cutoffs).
+        babble_bank: float32 ``(rows, samples)`` training clips of RMS 1, ``samples`` the length
+            of ``x``; required when ``babble`` is enabled (``make_dataset`` builds it), else unused.
 
     Returns:
         float32 ``(samples,)``, same length as ``x``, clipped to [-1, 1].
+
+    Raises:
+        ConfigError: a bad ``augment_config``, or ``babble`` enabled without ``babble_bank``.
     """
     x = tf.convert_to_tensor(x, tf.float32)
     static_shape = x.shape
     enabled = validate_augment_config(augment_config, sample_rate=sample_rate)  # trace time only
     if not enabled:
         return x
+    if "babble" in enabled and babble_bank is None:
+        raise ConfigError("augment.babble.enabled needs a bank of training clips (babble_bank=...); "
+                          "make_dataset(..., training=True) builds it from the split it is given")
     n = tf.shape(x)[0]
     # One (gate, parameter) seed pair per transform, fixed by its slot in _SEED_SLOTS so that
     # switching one transform on or off does not change the draws of the others.
@@ -422,7 +520,8 @@ def augment_waveform(
             continue
         i = _SEED_SLOTS.index(name)
         gate = tf.random.stateless_uniform([], seed=seeds[2 * i])
-        transform = _draw(name, enabled[name], seed=seeds[2 * i + 1], n=n, sample_rate=sample_rate)
+        transform = _draw(name, enabled[name], seed=seeds[2 * i + 1], n=n, sample_rate=sample_rate,
+                          babble_bank=babble_bank)
         # tf.cond skips the cost of a transform that is not drawn (the phase vocoder is not free).
         x = tf.cond(gate < enabled[name]["p"], lambda f=transform, x=x: f(x), lambda x=x: x)
         x.set_shape(static_shape)

@@ -21,6 +21,11 @@ The cache holds decoded full-length clips, before cropping and augmentation, so 
 fresh crops and augmentations. Randomness is stateless and seeded per element from
 ``Dataset.random(seed, rerandomize_each_iteration=True)``: two datasets built with the same seed
 give the same batches, epoch after epoch, whatever the number of parallel calls.
+
+Babble (``augment.babble``) needs other people talking: a training dataset with it enabled first
+decodes a bank of ``bank_size`` clips drawn (seeded) from the very files it is given, i.e. the
+training split only (:func:`build_babble_bank`), so no validation or test speaker leaks into
+training.
 """
 
 from __future__ import annotations
@@ -38,12 +43,12 @@ import tensorflow as tf
 from ser_tf.constants import SAMPLE_RATE, samples_for
 from ser_tf.data.audio_io import AudioInfo, load_audio, probe_audio
 from ser_tf.data.augment import augment_waveform, validate_augment_config
-from ser_tf.data.cropping import CROP_MODES, fix_length
+from ser_tf.data.cropping import CROP_MODES, fix_length, fix_length_numpy
 from ser_tf.data.records import Record
 from ser_tf.errors import AudioError, ConfigError, DataError, ParameterError
 from ser_tf.settings.sections import AudioConfig, AugmentConfig
 
-__all__ = ["make_dataset", "decode_file", "is_fast_wav"]
+__all__ = ["make_dataset", "decode_file", "is_fast_wav", "build_babble_bank"]
 
 logger = logging.getLogger(__name__)
 
@@ -81,6 +86,58 @@ def decode_file(path, *, sample_rate: int = SAMPLE_RATE) -> tf.Tensor:
     if is_fast_wav(probe_audio(path), sample_rate=sample_rate):
         return _decode_wav_graph(tf.constant(path))
     return tf.constant(load_audio(path, sample_rate=sample_rate))
+
+
+def build_babble_bank(
+    paths: Sequence, *, n_samples: int, bank_size: int, seed: int, sample_rate: int = SAMPLE_RATE
+) -> np.ndarray:
+    """The clips babble is made of: ``bank_size`` of ``paths``, decoded, cut to ``n_samples``, RMS 1.
+
+    Args:
+        paths: the training split's files (path-likes or ``Record``s); nothing else is read.
+        n_samples: samples per row, the example length (> 0).
+        bank_size: rows wanted (> 0); drawn without replacement, or every file when there are
+            fewer (the transform draws rows with replacement anyway).
+        seed: seeds which files are drawn and where each is cut (a random window of a longer
+            clip; a shorter one is centred in zeros).
+        sample_rate: Hz; every clip is resampled to it.
+
+    Returns:
+        float32 ``(rows, n_samples)``, each row of RMS 1; ``rows <= bank_size`` (unreadable or
+        silent clips are left out, with a warning).
+
+    Raises:
+        ParameterError: no paths, or ``n_samples`` / ``bank_size`` <= 0.
+        DataError: no drawn clip could be read or all of them are silent.
+    """
+    paths, _ = _paths_and_headers(paths)
+    if not paths:
+        raise ParameterError("build_babble_bank needs at least one file, got an empty list")
+    if int(n_samples) <= 0 or int(bank_size) <= 0:
+        raise ParameterError(f"build_babble_bank: n_samples and bank_size must be > 0, got "
+                             f"{n_samples!r} and {bank_size!r}")
+    rng = np.random.default_rng(seed)
+    chosen = rng.choice(len(paths), size=min(int(bank_size), len(paths)), replace=False)
+    rows = []
+    for index in sorted(chosen):
+        try:
+            wave = load_audio(paths[index], sample_rate=sample_rate)
+        except AudioError as err:
+            logger.warning("babble bank: skipping unreadable audio: %s", err)
+            continue
+        span = abs(len(wave) - int(n_samples))
+        offset = int(rng.integers(0, span + 1)) if len(wave) > n_samples else None
+        wave = fix_length_numpy(wave, int(n_samples), offset=offset).astype(np.float64)
+        level = np.sqrt(np.mean(np.square(wave)))
+        if level > 0.0:
+            rows.append((wave / level).astype(np.float32))
+    if not rows:
+        raise DataError(f"babble bank: none of the {len(chosen)} clips drawn could be read or had "
+                        f"any sound (first: {paths[chosen[0]]!r})")
+    if len(rows) < len(chosen):
+        logger.warning("babble bank: %d of %d clips left out (unreadable or silent)",
+                       len(chosen) - len(rows), len(chosen))
+    return np.stack(rows)
 
 
 def _cache_file(prefix: str, paths: Sequence[str], labels: np.ndarray, sample_rate: int) -> str:
@@ -155,7 +212,8 @@ def make_dataset(
         cache: ``data.cache``: ``"memory"``, ``"none"``, or a file path prefix for tf.data's file
             cache (the file is ``<prefix>.<digest of the file list>``; it is complete once a first
             epoch has run to the end).
-        augment: the ``augment`` section, applied to the training split only; None: none.
+        augment: the ``augment`` section, applied to the training split only; None: none. With
+            ``babble`` enabled, its bank is drawn from ``paths`` themselves (seeded by ``seed``).
         shuffle: default ``training``; ``True`` with ``training=False`` is an error.
 
     Returns:
@@ -199,6 +257,11 @@ def make_dataset(
 
     paths, labels, fast = _probe_all(paths, headers, labels, sample_rate)
     all_fast, none_fast = bool(fast.all()), not fast.any()
+    babble_bank = None
+    if "babble" in enabled:  # training only: the bank is this split's own clips, nothing else
+        babble_bank = tf.constant(build_babble_bank(
+            paths, n_samples=n_samples, bank_size=enabled["babble"]["bank_size"], seed=seed,
+            sample_rate=sample_rate))
 
     # The map functions are plain TF (explicit tf.cond): no AutoGraph conversion needed.
     @tf.autograph.experimental.do_not_convert
@@ -236,7 +299,7 @@ def make_dataset(
             wave = fix_length(wave, n_samples, mode=train_crop, seed=crop_seed)
             if enabled:
                 wave = augment_waveform(wave, augment_config=enabled, seed=augment_seed,
-                                        sample_rate=sample_rate)
+                                        sample_rate=sample_rate, babble_bank=babble_bank)
             return wave, label
     else:
         @tf.autograph.experimental.do_not_convert

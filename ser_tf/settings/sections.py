@@ -16,7 +16,7 @@ from ser_tf.settings.base import Section, section
 __all__ = [
     "DataConfig", "DemoConfig", "AudioConfig", "FeaturesConfig", "AugmentConfig", "NoiseAugment",
     "ShiftAugment", "PitchAugment", "StretchAugment", "BandpassAugment", "SpeedAugment",
-    "GainAugment", "SpecAugmentConfig",
+    "GainAugment", "BabbleAugment", "SpecAugmentConfig",
     "EarlyStoppingConfig", "ReduceLRConfig", "EncoderCacheConfig", "TrainConfig",
 ]
 
@@ -139,6 +139,19 @@ class GainAugment(WaveformAugment):
 
 
 @section
+class BabbleAugment(WaveformAugment):
+    """Babble: other training clips summed and mixed in at an SNR (``ser_tf.data.augment``)."""
+
+    key: ClassVar[str] = "augment.babble"
+    # [min, max] dB: the SNR is drawn in this range, relative to the example's own RMS.
+    snr_db: Tuple[float, float] = (5.0, 25.0)
+    talkers: Tuple[int, int] = (3, 6)  # [min, max]: the number of talkers is drawn in this range
+    # Training clips decoded once per dataset into the bank the talkers are drawn from (>= the
+    # most talkers); a split with fewer clips uses them all.
+    bank_size: int = 64
+
+
+@section
 class SpecAugmentConfig(Section):
     """A model layer (``ser_tf.layers.spec_augment``), not a waveform transform."""
 
@@ -162,6 +175,7 @@ class AugmentConfig(Section):
     bandpass: BandpassAugment = dataclasses.field(default_factory=BandpassAugment)
     speed: SpeedAugment = dataclasses.field(default_factory=SpeedAugment)
     gain: GainAugment = dataclasses.field(default_factory=GainAugment)
+    babble: BabbleAugment = dataclasses.field(default_factory=BabbleAugment)
     specaugment: SpecAugmentConfig = dataclasses.field(default_factory=SpecAugmentConfig)
 
 

@@ -8,6 +8,7 @@ import tensorflow as tf
 
 from ser_tf.data.augment import (
     TRANSFORMS,
+    add_babble,
     add_noise,
     add_noise_at_snr,
     apply_gain,
@@ -105,10 +106,17 @@ def all_on(p=1.0):
     return {name: {"enabled": True, "p": p} for name in TRANSFORMS}
 
 
+def bank(n: int, rows: int = 8) -> np.ndarray:
+    """A babble bank of ``rows`` distinct tones of RMS 1 (``n`` samples each)."""
+    t = np.arange(n) / SR
+    tones = np.stack([np.sin(2 * np.pi * (150.0 + 97.0 * r) * t) for r in range(rows)])
+    return (tones / np.sqrt(np.mean(tones ** 2, axis=1, keepdims=True))).astype(np.float32)
+
+
 def test_augment_waveform_preserves_length_dtype_and_range():
     x = sine(220.0, 0.75, amp=0.99)
     for seed in range(3):
-        y = augment_waveform(x, augment_config=all_on(), seed=[seed, 0])
+        y = augment_waveform(x, augment_config=all_on(), seed=[seed, 0], babble_bank=bank(len(x)))
         assert y.shape == x.shape and y.dtype == tf.float32
         assert float(tf.reduce_max(tf.abs(y))) <= 1.0
         assert not np.allclose(y.numpy(), x)
@@ -116,8 +124,8 @@ def test_augment_waveform_preserves_length_dtype_and_range():
 
 def test_augment_waveform_is_deterministic_and_runs_in_a_graph():
     x = sine(220.0, 0.5)
-    fn = tf.function(lambda x, s: augment_waveform(x, augment_config=all_on(0.5), seed=s),
-                     autograph=False)
+    fn = tf.function(lambda x, s: augment_waveform(x, augment_config=all_on(0.5), seed=s,
+                                                   babble_bank=bank(x.shape[0])), autograph=False)
     a = fn(x, tf.constant([5, 6]))
     b = fn(x, tf.constant([5, 6]))
     c = fn(x, tf.constant([5, 7]))
@@ -129,7 +137,7 @@ def test_augment_waveform_is_deterministic_and_runs_in_a_graph():
 def test_disabled_or_zero_probability_is_identity():
     x = sine(220.0, 0.25)
     for cfg in ({}, all_on(0.0), {"noise": {"enabled": False}}):
-        y = augment_waveform(x, augment_config=cfg, seed=[0, 0])
+        y = augment_waveform(x, augment_config=cfg, seed=[0, 0], babble_bank=bank(len(x)))
         np.testing.assert_array_equal(y.numpy(), x)
 
 
@@ -176,6 +184,15 @@ def test_validate_augment_config_reads_base_yaml_sections():
     ("gain", {"min_db": 6.0, "max_db": -6.0}, r"augment.gain.min_db \(6.0\) must be <= max_db"),
     ("gain", {"max_db": float("inf")}, r"augment.gain.max_db.*finite.*inf"),
     ("gain", {"max_db": "loud"}, r"augment.gain.max_db.*'loud'"),
+    ("babble", {"snr_db": [25.0, 5.0]}, r"augment.babble.snr_db.*min <= max.*\[25.0, 5.0\]"),
+    ("babble", {"snr_db": [5.0, float("nan")]}, r"augment.babble.snr_db.*finite.*nan"),
+    ("babble", {"snr_db": None}, r"augment.babble.snr_db.*None"),
+    ("babble", {"talkers": [0, 3]}, r"augment.babble.talkers.*>= 1.*0"),
+    ("babble", {"talkers": [4, 2]}, r"augment.babble.talkers.*min <= max.*\[4, 2\]"),
+    ("babble", {"talkers": [2.5, 3]}, r"augment.babble.talkers.*2.5"),
+    ("babble", {"talkers": [3]}, r"augment.babble.talkers.*\[3\]"),
+    ("babble", {"bank_size": 4}, r"augment.babble.bank_size.*>= 6.*4"),
+    ("babble", {"bank_size": 8.0}, r"augment.babble.bank_size.*8.0"),
 ])
 def test_validate_augment_config_errors_name_the_key(section, bad, match):
     with pytest.raises(ConfigError, match=match):
@@ -280,7 +297,72 @@ def test_existing_transforms_draw_as_before(with_new):
     if with_new:  # switched on at identity settings: they must not change the others' draws
         cfg["speed"] = {"enabled": True, "p": 1.0, "min_rate": 1.0, "max_rate": 1.0}
         cfg["gain"] = {"enabled": True, "p": 1.0, "min_db": 0.0, "max_db": 0.0}
+        cfg["babble"] = {"enabled": True, "p": 0.0}  # drawn (gate and parameters), never applied
     for seed, (energy, head) in RECORDED.items():
-        y = augment_waveform(x, augment_config=cfg, seed=[seed, 3]).numpy()
+        y = augment_waveform(x, augment_config=cfg, seed=[seed, 3],
+                             babble_bank=bank(len(x))).numpy()
         assert float(np.sum(y.astype(np.float64) ** 2)) == pytest.approx(energy, rel=1e-4, abs=1e-4)
         np.testing.assert_allclose(y[1000:1003], head, atol=1e-4)
+
+
+# --- babble ----------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("target,talkers", [(0.0, 1), (5.0, 3), (20.0, 6)])
+def test_add_babble_measures_the_requested_snr(target, talkers):
+    x = sine(300.0, amp=0.3)
+    y = add_babble(x, bank=bank(len(x)), talkers=talkers, snr_db=target, seed=[3, 4]).numpy()
+    assert y.shape == x.shape and y.dtype == np.float32
+    assert snr_db(x, y) == pytest.approx(target, abs=1e-3)  # scaled to the babble's measured RMS
+    np.testing.assert_array_equal(
+        y, add_babble(x, bank=bank(len(x)), talkers=talkers, snr_db=target, seed=[3, 4]).numpy())
+
+
+def test_add_babble_shifts_the_talkers_and_follows_the_seed():
+    # One talker from a one-row bank: the babble is that row, circularly shifted (different seeds,
+    # different shifts), scaled to the SNR.
+    x = sine(300.0, 0.25, amp=0.3)
+    row = np.random.default_rng(0).standard_normal((1, len(x))).astype(np.float32)
+    row /= np.sqrt(np.mean(row ** 2))
+    babbles = [add_babble(x, bank=row, talkers=1, snr_db=0.0, seed=[s, 0]).numpy() - x
+               for s in range(3)]
+    scale = np.sqrt(np.mean(x.astype(np.float64) ** 2))
+    shifts = []
+    for b in babbles:
+        matches = [k for k in range(len(x)) if np.allclose(b, scale * np.roll(row[0], k), atol=1e-5)]
+        assert len(matches) == 1
+        shifts.append(matches[0])
+    assert len(set(shifts)) == 3, shifts
+
+
+def test_add_babble_leaves_silence_silent_and_checks_the_bank():
+    x = np.zeros(SR // 4, np.float32)
+    np.testing.assert_array_equal(
+        add_babble(x, bank=bank(len(x)), talkers=3, snr_db=10.0, seed=[1, 2]).numpy(), x)
+    cfg = {"babble": {"enabled": True, "p": 1.0}}
+    y = augment_waveform(x, augment_config=cfg, seed=[1, 2], babble_bank=bank(len(x)))
+    np.testing.assert_array_equal(y.numpy(), x)
+    with pytest.raises(ParameterError, match="2000 samples but the example has 4000"):
+        add_babble(x, bank=bank(2000), talkers=1, snr_db=0.0, seed=[0, 0])
+    with pytest.raises(ConfigError, match="augment.babble.enabled needs a bank"):
+        augment_waveform(x, augment_config=cfg, seed=[1, 2])
+
+
+def test_augment_babble_snr_is_drawn_in_the_range_and_is_deterministic():
+    x = sine(300.0, 0.5, amp=0.3)
+    cfg = {"babble": {"enabled": True, "p": 1.0, "snr_db": [5.0, 15.0], "talkers": [2, 4],
+                      "bank_size": 8}}
+    fn = tf.function(lambda s: augment_waveform(x, augment_config=cfg, seed=s,
+                                                babble_bank=bank(len(x))), autograph=False)
+    outs = [fn(tf.constant([s, 9])).numpy() for s in range(8)]
+    measured = [snr_db(x, y) for y in outs]
+    assert all(4.99 <= m <= 15.01 for m in measured), measured
+    assert max(measured) - min(measured) > 2.0  # drawn per seed, not fixed
+    np.testing.assert_array_equal(outs[0], fn(tf.constant([0, 9])).numpy())
+
+
+def test_babble_defaults_come_from_the_settings():
+    out = validate_augment_config({"babble": {"enabled": True}})
+    assert out == {"babble": {"enabled": True, "p": 0.5, "snr_db": (5.0, 25.0), "talkers": (3, 6),
+                              "bank_size": 64}}
+    assert validate_augment_config(out) == out
+    assert TRANSFORMS.index("babble") == TRANSFORMS.index("noise") - 1  # babble, then mic noise

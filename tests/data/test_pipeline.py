@@ -230,3 +230,53 @@ def test_each_header_is_read_once_from_load_data_to_dataset(tmp_path, monkeypatc
     waves, _ = collect(ds)
     np.testing.assert_array_equal(waves, collect(from_paths)[0])
     np.testing.assert_array_equal(waves, np.stack([center(load_audio(p), N) for p in paths]))
+
+
+# --- babble: a bank of the training split's own clips ----------------------------------------------
+
+BABBLE = {"babble": {"enabled": True, "p": 1.0, "talkers": [1, 2], "bank_size": 4}}
+
+
+def test_babble_bank_reads_only_the_files_it_is_given(clips, monkeypatch):
+    import ser_tf.data.pipeline as pipeline
+
+    paths, _ = clips
+    train, held_out = paths[:4], paths[4:]
+    reads = []
+
+    def counting_load(path, **kwargs):
+        reads.append(str(path))
+        return load_audio(path, **kwargs)
+
+    monkeypatch.setattr(pipeline, "load_audio", counting_load)
+    bank = pipeline.build_babble_bank(train, n_samples=N, bank_size=3, seed=5)
+    assert bank.shape == (3, N) and bank.dtype == np.float32
+    np.testing.assert_allclose(np.sqrt(np.mean(bank.astype(np.float64) ** 2, axis=1)), 1.0, rtol=1e-5)
+    assert len(reads) == 3 and set(reads) <= set(train) and not set(reads) & set(held_out)
+    np.testing.assert_array_equal(
+        bank, pipeline.build_babble_bank(train, n_samples=N, bank_size=3, seed=5))  # seeded
+    # Fewer files than bank_size: all of them, once each.
+    reads.clear()
+    assert pipeline.build_babble_bank(train, n_samples=N, bank_size=64, seed=5).shape == (4, N)
+    assert sorted(reads) == sorted(train)
+
+    # make_dataset reads its bank from the paths it is given (training), and none for evaluation.
+    reads.clear()
+    make_dataset(train, [0, 1, 2, 0], **config(augment=BABBLE), training=True)
+    assert reads and set(reads) <= set(train)
+    reads.clear()
+    make_dataset(held_out, [0, 1], **config(augment=BABBLE), training=False)
+    assert reads == []
+
+
+def test_training_with_babble_keeps_shape_and_eval_gets_none(clips):
+    paths, labels = clips
+    ds = make_dataset(paths, labels, **config(augment=BABBLE, batch_size=4), training=True)
+    waves, got = collect(ds)
+    assert waves.shape == (len(paths), N) and waves.dtype == np.float32
+    assert np.isfinite(waves).all() and np.abs(waves).max() <= 1.0
+    assert sorted(got) == sorted(labels)
+    plain, _ = collect(make_dataset(paths, labels, **config(), training=True))
+    assert not np.allclose(waves, plain)  # same seed, same crops: only babble differs
+    evaluated, _ = collect(make_dataset(paths, labels, **config(augment=BABBLE), training=False))
+    np.testing.assert_array_equal(evaluated, np.stack([center(load_audio(p), N) for p in paths]))
