@@ -15,7 +15,7 @@ from ser_tf.training.optim import make_optimizer
 from tests.helpers import waveform_batch
 
 ROOT = Path(__file__).resolve().parents[2]
-# The README's "Load a saved model" recipe, verbatim apart from the paths and the input.
+# The README's `ser_tf.load_keras_model` recipe ("Use it from Python"), apart from the paths and the input.
 LOAD_SCRIPT = """
 import json, sys
 import numpy as np
@@ -33,7 +33,7 @@ print(json.dumps(out))
 
 def assert_reloads_in_a_fresh_process(model, x, tmp_path, *, atol: float = 1e-5) -> None:
     """Save compiled ``model`` as ``.keras`` and ``.h5``; a fresh Python loading each with the
-    README's recipe (``ser_tf.load_model``) predicts on ``x`` what ``model`` does."""
+    README's recipe (``ser_tf.load_keras_model``) predicts on ``x`` what ``model`` does."""
     expected = model.predict(x, verbose=0)
     paths = [tmp_path / "model.keras", tmp_path / "model.h5"]
     for path in paths:
