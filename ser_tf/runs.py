@@ -294,12 +294,12 @@ def write_labels(run: RunFolder, *, classes: Sequence[str], label_set: str, samp
     return run.labels
 
 
-def is_demo_run(run_dir: PathLike) -> bool:
-    """True when the run in ``run_dir`` trained on the built-in synthetic demo corpus.
+def demo_status(run_dir: PathLike) -> Optional[bool]:
+    """Whether the run in ``run_dir`` trained on the built-in synthetic demo corpus; ``None`` if
+    neither file says.
 
     Reads ``"demo_data"`` from ``labels.json``; a run written before that key existed falls back
     to ``config.yaml``: an empty ``data.corpora`` (or a ``demo=...`` entry) means the demo corpus.
-    False when neither file says.
     """
     run = RunFolder(run_dir)
     try:
@@ -308,7 +308,12 @@ def is_demo_run(run_dir: PathLike) -> bool:
         labels = {}
     if isinstance(labels, dict) and isinstance(labels.get("demo_data"), bool):
         return labels["demo_data"]
-    return bool(demo_from_config(run.config))
+    return demo_from_config(run.config)
+
+
+def is_demo_run(run_dir: PathLike) -> bool:
+    """True when the run in ``run_dir`` trained on the demo corpus (``demo_status``; unknown: False)."""
+    return bool(demo_status(run_dir))
 
 
 def demo_from_config(path: Path) -> Optional[bool]:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Callable, Optional
 
 from ser_tf import pretrained, runs
+from ser_tf.inference import loading
 
 __all__ = ["ModelChoice", "choose_model", "newest_real_run", "DEMO_WARNING"]
 
@@ -41,11 +42,6 @@ class ModelChoice:
     demo: bool = False
     note: Optional[str] = None
     warning: Optional[str] = None
-
-
-def _run_of(model_file: Path) -> Optional[Path]:
-    folder = runs.RunFolder(model_file.parent)
-    return folder.path if folder.labels.is_file() or folder.config.is_file() else None
 
 
 def newest_real_run(models=None) -> Optional[runs.RunFolder]:
@@ -94,8 +90,7 @@ def choose_model(model=None, *, models=None, log: Optional[Callable[[str], None]
         return ModelChoice(pretrained.default_model_path(log=log), "default")
     if model is not None:
         path = runs.resolve_model_path(model)
-        run = _run_of(path)
-        demo = run is not None and runs.is_demo_run(run)
+        demo = bool(loading.describe_model(path).demo_data)  # None for a bare file: not a run
         return ModelChoice(path, "given", demo=demo,
                            warning=DEMO_WARNING.format(path=path) if demo else None)
     if latest_even_if_demo:

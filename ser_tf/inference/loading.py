@@ -21,7 +21,7 @@ from typing import List, Optional, Sequence
 
 from ser_tf.constants import DURATION, SAMPLE_RATE
 from ser_tf.errors import ModelError, ParameterError
-from ser_tf.runs import RunFolder, demo_from_config
+from ser_tf.runs import RunFolder, demo_status
 
 
 @dataclasses.dataclass(frozen=True)
@@ -96,9 +96,7 @@ def describe_model(path: Path) -> ModelInfo:
     duration = meta.get("duration")
     if duration is None and run_dir is not None:
         duration = _duration_from_config(run_dir)
-    demo_data = meta.get("demo_data")
-    if not isinstance(demo_data, bool):
-        demo_data = demo_from_config(folder.config) if run_dir is not None else None
+    demo_data = demo_status(run_dir) if run_dir is not None else None  # runs.py owns the rule
     rate = meta.get("sample_rate", SAMPLE_RATE)
     if not isinstance(rate, int) or rate <= 0:
         raise ModelError(f"{labels_path}: sample_rate must be a positive integer, got {rate!r}")
