@@ -3,13 +3,15 @@
 ser_tf is built in floors; a module may import modules on its own floor or below, never above:
 
     foundation     constants, errors, utils, config, runs  plain Python: numbers, errors, files, the config
-    data, layers   data, layers, settings                   the corpora and tf.data pipeline; the Keras layers;
+    data, layers   data, layers, settings, storage          the corpora and tf.data pipeline; the Keras layers;
                                                             the typed config (it checks corpus specs
-                                                            with the data manifest)
+                                                            with the data manifest); storage (the
+                                                            app's database, SQLAlchemy Core)
     models         models                                   backbones, heads, the arch registry, saving
     inference      inference                                finding, loading and running a trained model
     evaluation     evaluation                               metrics, scoring and reports (may use inference)
     training       training                                 the trainer and the pretraining recipe
+    application    app, report                              the web page's server and the reports
     entry points   the CLIs and the package facade          train.py, evaluate.py, audio_test.py,
                                                             every ``*/cli.py`` and ``__main__.py``,
                                                             ``ser_tf/tools/``, ``ser_tf/__init__.py``
@@ -37,11 +39,12 @@ ENTRY = "<entry points>"
 # The floors, bottom first: the one place where the architecture is declared.
 FLOORS = [
     ("foundation", {"constants", "errors", "utils", "config", "runs"}),
-    ("data, layers", {"data", "layers", "settings"}),
+    ("data, layers", {"data", "layers", "settings", "storage"}),
     ("models", {"models", "pretrained"}),
     ("inference", {"inference"}),
     ("evaluation", {"evaluation"}),
     ("training", {"training"}),
+    ("application", {"app", "report"}),
     ("entry points", {ENTRY}),
 ]
 # Entry points besides ser_tf/tools/, */cli.py, */__main__.py and the package's __init__.py.
