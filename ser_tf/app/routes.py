@@ -1,7 +1,8 @@
 """The ``/api`` routes (see ``ser_tf.app.server`` for the list). Each handler checks its input,
 runs the blocking work (model, database, reports) in a worker thread, and answers JSON."""
 
-from __future__ import annotations
+# No ``from __future__ import annotations`` here: FastAPI reads the handlers' annotations at run
+# time, and they name classes imported inside the functions that define the handlers.
 
 import datetime as dt
 import logging
@@ -150,11 +151,11 @@ def build_router(service: Service):
 
     @router.get("/recordings/{recording_id}/report/{file}")
     async def recording_report(recording_id: int, file: str):
-        from ser_tf.report.recording import recording_report
-
         recording = await in_thread(store.get_recording, recording_id)
         if recording is None:
             raise not_found("recording", recording_id)
+        from ser_tf.report.recording import recording_report
+
         key = ("recording", recording_id, len(recording["alerts"]))
         return report_file(await cached_report(key, lambda: recording_report(recording)), file)
 

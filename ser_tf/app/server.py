@@ -20,8 +20,6 @@ The routes, all JSON unless said otherwise (shapes: ``docs/app.md``):
     WS     /api/stream                        live classification (``ser_tf.app.stream``)
 """
 
-from __future__ import annotations
-
 import logging
 from pathlib import Path
 

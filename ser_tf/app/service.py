@@ -51,7 +51,7 @@ class Service:
         return {
             "model": {"path": str(model.path), "arch": model.arch, "classes": self.analyzer.classes,
                       "window": model.window, "sample_rate": model.sample_rate,
-                      "demo": bool(model.choice.warning), "reason": model.choice.reason},
+                      "demo": model.choice.demo, "warning": model.choice.warning},
             "colours": self.analyzer.colours,
             "hop": self.analyzer.hop,
             "limits": {"max_upload_bytes": self.settings.max_upload_bytes,

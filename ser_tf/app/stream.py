@@ -15,8 +15,6 @@ The conversation, one WebSocket per stream:
 A missing or wrong token closes the handshake with code 1008 before anything is accepted.
 """
 
-from __future__ import annotations
-
 import asyncio
 import datetime as dt
 import io
