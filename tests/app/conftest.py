@@ -7,12 +7,9 @@ import httpx
 import pytest
 
 from tests.app import support
-try:
-    from tests.storage import postgres
-except ImportError:  # TEMP
-    postgres = None
+from tests.storage import postgres
 
-postgres_server = postgres.postgres_server if postgres else None  # TEMP
+postgres_server = postgres.postgres_server  # assigned: pytest finds fixtures by name
 
 TOKEN = "test-token-0123456789"
 
