@@ -4,7 +4,7 @@ Two kinds of rule, kept in the database (``ser_tf.storage``):
 
 - ``sustained``: ``angry ≥ 0.70 for ≥ 5 s``. A run of consecutive voiced windows whose probability
   of the emotion stays at or above the threshold, lasting at least ``min_seconds`` of the time those
-  windows own (``ser_tf.inference.summary.owned_spans``). A silent window ends a run. Each run fires
+  windows own (``ser_tf.inference.summary.owned_bounds``). A silent window ends a run. Each run fires
   once, with its span and its peak probability.
 - ``share``: ``sad share ≥ 40 %``. The emotion's share of the recording's voiced time.
 """
@@ -20,6 +20,7 @@ from typing import Dict, List, Optional, Sequence
 
 from ser_tf.errors import ParameterError
 from ser_tf.inference.results import SILENCE
+from ser_tf.inference.summary import owned_bounds
 
 KINDS = ("sustained", "share")
 # Seconds a webhook receiver gets to answer; a slow receiver must not hold the server's threads.
@@ -75,20 +76,9 @@ def describe_rule(rule: dict) -> str:
     return f"{rule['emotion']} ≥ {rule['threshold']:.2f} for ≥ {rule['min_seconds']:g} s"
 
 
-def _owned_bounds(timeline: Sequence[dict]) -> List[tuple]:
-    """``(start, end)`` each window owns: the time nearest its centre (as ``owned_spans``)."""
-    centres = [(w["start"] + w["end"]) / 2 for w in timeline]
-    bounds = []
-    for i, w in enumerate(timeline):
-        a = timeline[0]["start"] if i == 0 else (centres[i - 1] + centres[i]) / 2
-        b = timeline[-1]["end"] if i == len(timeline) - 1 else (centres[i] + centres[i + 1]) / 2
-        bounds.append((a, b))
-    return bounds
-
-
 def _sustained(rule: dict, timeline: Sequence[dict]) -> List[dict]:
     fired, run = [], []
-    bounds = _owned_bounds(timeline)
+    bounds = owned_bounds([(w["start"], w["end"]) for w in timeline])
 
     def close_run():
         if run:

@@ -31,23 +31,29 @@ def label_colours(classes: Sequence[str]) -> Dict[str, str]:
     return colours
 
 
-def owned_spans(long: Optional[LongPrediction], prediction: Prediction, duration: float
-                ) -> List[Tuple[float, float, str]]:
-    """Non-overlapping ``(start, end, label)`` spans, in seconds, covering the timeline.
+def owned_bounds(windows: Sequence[Tuple[float, float]]) -> List[Tuple[float, float]]:
+    """``(start, end)`` of the time each window owns, for ``(start, end)`` windows in time order.
 
     Windows overlap when the hop is shorter than the window; each then owns the time nearest its
-    centre. A clip classified in one pass (``long`` is ``None``) is one span of its label.
+    centre, the first from its start and the last to its end, so the bounds tile the timeline.
     """
+    centres = [(a + b) / 2 for a, b in windows]
+    last = len(windows) - 1
+    return [(windows[0][0] if i == 0 else (centres[i - 1] + centres[i]) / 2,
+             windows[-1][1] if i == last else (centres[i] + centres[i + 1]) / 2)
+            for i in range(len(windows))]
+
+
+def owned_spans(long: Optional[LongPrediction], prediction: Prediction, duration: float
+                ) -> List[Tuple[float, float, str]]:
+    """Non-overlapping ``(start, end, label)`` spans, in seconds, covering the timeline
+    (``owned_bounds`` of its windows). A clip classified in one pass (``long`` is ``None``) is one
+    span of its label."""
     if long is None:
         return [(0.0, float(duration), prediction.label)]
     windows = sorted(long.timeline, key=lambda w: w.start)
-    centres = [(w.start + w.end) / 2 for w in windows]
-    spans = []
-    for i, w in enumerate(windows):
-        a = windows[0].start if i == 0 else (centres[i - 1] + centres[i]) / 2
-        b = windows[-1].end if i == len(windows) - 1 else (centres[i] + centres[i + 1]) / 2
-        spans.append((a, b, w.label))
-    return spans
+    bounds = owned_bounds([(w.start, w.end) for w in windows])
+    return [(a, b, w.label) for (a, b), w in zip(bounds, windows)]
 
 
 def voiced_shares(spans: Sequence[Tuple[float, float, str]], classes: Sequence[str]
