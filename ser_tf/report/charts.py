@@ -40,6 +40,12 @@ def colours(classes: Sequence[str]) -> Dict[str, str]:
     return found
 
 
+def stable_colours(emotions: Sequence[str]) -> Dict[str, str]:
+    """Label -> colour by canonical class index (tab10 holds all ten canonical emotions), so that
+    an emotion keeps its colour from one period's report to the next whatever else was heard."""
+    return colours([*CANONICAL_EMOTIONS, *(e for e in emotions if e not in CANONICAL_EMOTIONS)])
+
+
 def _pyplot():
     import matplotlib
 
