@@ -2,21 +2,23 @@
 
 matplotlib is imported inside the functions, so importing ``ser_tf.report`` stays cheap. Sizes are
 fixed in inches at ``DPI`` (a chart is the same number of pixels every time), and the colours are
-those of ``ser_tf.inference.plot``: matplotlib's tab10 by class index, silence light grey.
+those of ``ser_tf.inference.summary``: matplotlib's tab10 by class index, silence light grey.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import io
+from types import SimpleNamespace
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 
 from ser_tf.data.labels import CANONICAL_EMOTIONS
-from ser_tf.inference.results import SILENCE
+from ser_tf.inference.results import SILENCE, WindowPrediction
+from ser_tf.inference.summary import label_colours, owned_spans
 
 DPI = 100
-SILENCE_COLOUR = "#bbbbbb"  # as ser_tf.inference.plot
 _UNKNOWN_COLOUR = "#666666"  # a label outside the classes given (should not happen; never crash on it)
 _WIDTH = 10.0  # inches; 1000 px at DPI
 
@@ -29,21 +31,10 @@ def emotion_order(names) -> List[str]:
     return known + sorted(names - set(known))
 
 
-def colours(classes: Sequence[str]) -> Dict[str, str]:
-    """Label -> colour (hex): tab10 by index in ``classes``, silence grey."""
-    from matplotlib import colormaps
-    from matplotlib.colors import to_hex
-
-    cmap = colormaps["tab10"]
-    found = {c: to_hex(cmap(i % 10)) for i, c in enumerate(classes)}
-    found[SILENCE] = SILENCE_COLOUR
-    return found
-
-
 def stable_colours(emotions: Sequence[str]) -> Dict[str, str]:
     """Label -> colour by canonical class index (tab10 holds all ten canonical emotions), so that
     an emotion keeps its colour from one period's report to the next whatever else was heard."""
-    return colours([*CANONICAL_EMOTIONS, *(e for e in emotions if e not in CANONICAL_EMOTIONS)])
+    return label_colours([*CANONICAL_EMOTIONS, *(e for e in emotions if e not in CANONICAL_EMOTIONS)])
 
 
 def _pyplot():
@@ -66,18 +57,14 @@ def _png(fig) -> bytes:
         plt.close(fig)
 
 
-# PRIVATE COPY, to dedupe at merge: the rule of ser_tf.inference.plot._segments, over the contract's
-# timeline dicts instead of WindowPrediction objects; it is to move to ser_tf.inference.summary.
 def _segments(windows: Sequence[Mapping]) -> List[Tuple[float, float, str]]:
-    """Non-overlapping ``(start, end, label)`` spans (s): each window owns the time nearest its centre."""
-    windows = sorted(windows, key=lambda w: w["start"])
-    centres = [(w["start"] + w["end"]) / 2 for w in windows]
-    spans = []
-    for i, w in enumerate(windows):
-        a = windows[0]["start"] if i == 0 else (centres[i - 1] + centres[i]) / 2
-        b = windows[-1]["end"] if i == len(windows) - 1 else (centres[i] + centres[i + 1]) / 2
-        spans.append((a, b, w["label"]))
-    return spans
+    """Non-overlapping ``(start, end, label)`` spans (s) of the contract's window dicts: each window
+    owns the time nearest its centre (``ser_tf.inference.summary.owned_spans``)."""
+    # owned_spans reads only ``long.timeline``; the contract's window dicts carry exactly the
+    # fields of WindowPrediction (anything extra a store adds is dropped).
+    fields = {f.name for f in dataclasses.fields(WindowPrediction)}
+    timeline = [WindowPrediction(**{k: v for k, v in w.items() if k in fields}) for w in windows]
+    return owned_spans(SimpleNamespace(timeline=timeline), None, 0.0)
 
 
 def timeline_chart(*, envelope: Optional[Mapping], windows: Sequence[Mapping], classes: Sequence[str],
@@ -96,7 +83,7 @@ def timeline_chart(*, envelope: Optional[Mapping], windows: Sequence[Mapping], c
     plt = _pyplot()
     from matplotlib.patches import Patch
 
-    palette = colours(classes)
+    palette = label_colours(classes)
     duration = max(float(duration), 1e-3)
     fig, (ax_wave, ax_prob) = plt.subplots(2, 1, figsize=(_WIDTH, 6.0), sharex=True,
                                            gridspec_kw={"height_ratios": [1, 1]})

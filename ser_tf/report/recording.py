@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import List, Mapping
 
 from ser_tf.errors import ParameterError
+from ser_tf.inference.summary import label_colours
 from ser_tf.report import charts
 from ser_tf.report.alerts import alerts_csv, alerts_table
 from ser_tf.report.document import (
@@ -37,7 +38,7 @@ def recording_report(recording: Mapping) -> Report:
         raise ParameterError(f"recording {recording.get('id')!r} lacks {missing}; expected the full "
                              f"shape of Store.get_recording, got keys {sorted(recording)}")
     classes = _classes(recording)
-    palette = charts.colours(classes)
+    palette = label_colours(classes)
     windows = recording["timeline"]
     title = f"Recording: {recording['name']}"
     files = {
