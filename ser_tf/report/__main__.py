@@ -11,8 +11,9 @@ The folder gets ``index.html`` with its PNG charts and CSV tables beside it; the
 unknown recording.
 
 Scheduling is left to cron. Every Monday at 06:00 UTC, last week's report into a folder named
-after its ISO week (``%`` is escaped as ``\\%`` in a crontab; GNU ``date -d 'last monday'`` on a
-Monday is the Monday a week before, the start of the week just finished)::
+after its ISO week. In a crontab ``%`` must be written ``\\%``; GNU ``date -d 'last monday'`` run on
+a Monday is the Monday a week before, the first day of the week just finished. ``CRON_TZ`` is
+cronie's; where cron lacks it, pick an hour at which it is Monday both locally and in UTC::
 
     CRON_TZ=UTC
     0 6 * * 1 cd /srv/ser_tf && venv/bin/python -m ser_tf.report --db sqlite:///models/ser_tf_app.sqlite3 --period week --start $(date -u -d 'last monday' +\\%F) --out reports/$(date -u -d 'last monday' +\\%G-W\\%V) --quiet

@@ -26,15 +26,24 @@ def alerts_csv(alerts: Sequence[Mapping], *, with_recording: bool) -> bytes:
 
 def alerts_table(alerts: Sequence[Mapping], *, with_recording: bool) -> Html:
     """The alerts as an HTML table, oldest first: when, (recording,) rule, where, value, webhook."""
-    headers = ["fired", *(["recording"] if with_recording else []), "rule", "span", "value", "webhook"]
+    headers = ["fired", *(["recording"] if with_recording else []), "rule", "span", "peak / share", "webhook"]
     rows = []
     for a in _oldest_first(alerts):
         span = ("whole recording" if a.get("start") is None
                 else f"{fmt_seconds(a['start'])} – {fmt_seconds(a.get('end'))}")
         rows.append([fmt_time(a.get("fired_at")), *([a.get("recording_name")] if with_recording else []),
-                     a.get("rule"), span, fmt_percent(a.get("value")), a.get("webhook") or "–"])
-    value_column = headers.index("value")
+                     a.get("rule"), span, _value(a), a.get("webhook") or "–"])
+    value_column = headers.index("peak / share")
     return table(headers, rows, numeric=[value_column], empty="No alerts fired.")
+
+
+def _value(alert: Mapping) -> str:
+    """As the rule's text form writes its threshold: a probability for a sustained rule
+    (``0.82``), a percentage for a share rule (``43.0 %``)."""
+    value = alert.get("value")
+    if value is None:
+        return "–"
+    return fmt_percent(value) if alert.get("kind") == "share" else f"{value:.2f}"
 
 
 def _oldest_first(alerts: Sequence[Mapping]) -> List[Mapping]:

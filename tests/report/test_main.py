@@ -1,6 +1,8 @@
 """``python -m ser_tf.report`` end to end: a real SQLite Store, the CLI as a real subprocess."""
 
 import datetime as dt
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -95,3 +97,24 @@ def test_an_unknown_recording_is_named(db, tmp_path, capsys):
     assert main(["--db", db, "--recording", "99", "--out", str(tmp_path)]) == 2
     assert "id 99" in capsys.readouterr().err
     assert not (tmp_path / "index.html").exists()
+
+
+@pytest.mark.skipif(shutil.which("date") is None, reason="no date command")
+def test_the_documented_cron_line_writes_last_weeks_report(tmp_path):
+    import ser_tf.report.__main__ as cli
+
+    line = next(l.strip() for l in cli.__doc__.splitlines() if l.strip().startswith("0 6 * * 1 "))
+    # What cron hands the shell: the schedule gone, "\%" unescaped; here, in a scratch checkout.
+    command = (line.removeprefix("0 6 * * 1 ").replace("\\%", "%")
+               .replace("cd /srv/ser_tf", f"cd {tmp_path}").replace("venv/bin/python", sys.executable))
+    (tmp_path / "models").mkdir()
+    storage.Store(f"sqlite:///{tmp_path / 'models' / 'ser_tf_app.sqlite3'}").close()
+    done = subprocess.run(["sh", "-c", command], env={**os.environ, "PYTHONPATH": str(ROOT)},
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    today = dt.datetime.now(dt.timezone.utc).date()
+    last_monday = today - dt.timedelta(days=today.weekday() or 7)  # GNU date's 'last monday'
+    year, week, _ = last_monday.isocalendar()
+    index = tmp_path / "reports" / f"{year}-W{week:02d}" / "index.html"
+    assert done.stdout.strip().endswith(str(index.relative_to(tmp_path)))
+    assert f"Week {year}-W{week:02d}" in index.read_text(encoding="utf-8")

@@ -79,3 +79,9 @@ def test_an_all_silent_recording_has_no_share_chart():
 def test_missing_keys_are_named():
     with pytest.raises(ParameterError, match="timeline"):
         recording_report({"id": 3, "name": "x", "duration": 1.0, "label": "happy"})
+
+
+def test_alert_values_read_like_their_rules(report):
+    html = report.files[INDEX].decode("utf-8")
+    assert "<td class=\"num\">0.82</td>" in html  # the sustained rule's peak probability
+    assert "<td class=\"num\">82.0 %</td>" in html  # the share rule's share
