@@ -44,3 +44,8 @@ class ModelError(SerError):
 
 class DeviceError(SerError):
     """An audio input device (PortAudio / sounddevice) is missing or unusable."""
+
+
+class StorageError(SerError):
+    """The app's database cannot be opened, migrated or written as asked (its URL, its schema
+    version, a failed transaction)."""

@@ -43,6 +43,7 @@ class EmotionModel:
         sample_rate: the rate the model works at, Hz (input of any rate is resampled to it).
         window: seconds of audio per model input; longer audio is classified in sliding windows.
         path: the ``.keras`` / ``.h5`` file.
+        arch: architecture name (``"whisper"``, ``"cnn_lstm_small"``...), ``None`` if unknown.
         choice: which model was chosen and why (``ser_tf.inference.choice.ModelChoice``).
         denoise: whether spectral-gating noise reduction runs before the model.
     """
@@ -69,6 +70,11 @@ class EmotionModel:
         return self._predictor.model_path
 
     @property
+    def arch(self) -> Optional[str]:
+        """Architecture name from the run's ``labels.json`` (``None`` for a bare model file)."""
+        return self._predictor.info.arch
+
+    @property
     def choice(self) -> ModelChoice:
         return self._predictor.choice
 
@@ -85,6 +91,12 @@ class EmotionModel:
     def __repr__(self) -> str:
         return (f"EmotionModel({str(self.path)!r}, classes={self.classes}, window={self.window:g} s"
                 f"{', denoise' if self.denoise else ''})")
+
+    def warmup(self) -> "EmotionModel":
+        """Trace the inference graph now, so the first prediction (or the first of several
+        concurrent ones, from threads) does not pay for it. Returns ``self``."""
+        self._predictor.warmup()
+        return self
 
     # ------------------------------------------------------------ predictions
 
