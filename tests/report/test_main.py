@@ -9,9 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from ser_tf import storage
 from tests.report.support import decode_png, make_alert, make_recording, read_csv
-
-storage = pytest.importorskip("ser_tf.storage", reason="ser_tf.storage (branch storage) is not merged yet")
 
 ROOT = Path(__file__).resolve().parents[2]
 # Fields of the full shape that the store derives itself (see Store.add_recording).
