@@ -67,6 +67,18 @@ def _segments(windows: Sequence[Mapping]) -> List[Tuple[float, float, str]]:
     return owned_spans(SimpleNamespace(timeline=timeline), None, 0.0)
 
 
+def _merged(spans: Sequence[Tuple[float, float, str]]) -> List[Tuple[float, float, str]]:
+    """Neighbouring spans of one label as one span: an hour's thousands of windows draw as the
+    few dozen bands a reader sees, not thousands of patches."""
+    merged: List[Tuple[float, float, str]] = []
+    for a, b, label in spans:
+        if merged and merged[-1][2] == label and merged[-1][1] == a:
+            merged[-1] = (merged[-1][0], b, label)
+        else:
+            merged.append((a, b, label))
+    return merged
+
+
 def timeline_chart(*, envelope: Optional[Mapping], windows: Sequence[Mapping], classes: Sequence[str],
                    duration: float) -> bytes:
     """The recording over time: the waveform envelope on bands coloured by each window's label,
@@ -87,7 +99,7 @@ def timeline_chart(*, envelope: Optional[Mapping], windows: Sequence[Mapping], c
     duration = max(float(duration), 1e-3)
     fig, (ax_wave, ax_prob) = plt.subplots(2, 1, figsize=(_WIDTH, 6.0), sharex=True,
                                            gridspec_kw={"height_ratios": [1, 1]})
-    spans = _segments(windows)
+    spans = _merged(_segments(windows))
     for a, b, label in spans:
         ax_wave.axvspan(a, b, color=palette.get(label, _UNKNOWN_COLOUR), alpha=0.35, linewidth=0)
     mins = np.asarray((envelope or {}).get("mins") or [], dtype=float)

@@ -1,4 +1,4 @@
-from ser_tf.report.charts import _segments, bar_chart, daily_shares_chart, emotion_order, timeline_chart
+from ser_tf.report.charts import _merged, _segments, bar_chart, daily_shares_chart, emotion_order, timeline_chart
 from tests.report.support import decode_png, window
 
 
@@ -18,3 +18,8 @@ def test_charts_survive_thin_inputs():
                               duration=2.0))
     decode_png(daily_shares_chart(days=["Mon"], shares=[{}], emotions=[], palette={}))
     decode_png(bar_chart(values={"sad": 0}, palette={}, xlabel="recordings", percent=False))
+
+
+def test_neighbouring_spans_of_one_label_merge():
+    spans = [(0.0, 1.5, "sad"), (1.5, 2.5, "sad"), (2.5, 3.5, "silence"), (3.5, 4.0, "sad")]
+    assert _merged(spans) == [(0.0, 2.5, "sad"), (2.5, 3.5, "silence"), (3.5, 4.0, "sad")]

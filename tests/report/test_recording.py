@@ -85,3 +85,11 @@ def test_alert_values_read_like_their_rules(report):
     html = report.files[INDEX].decode("utf-8")
     assert "<td class=\"num\">0.82</td>" in html  # the sustained rule's peak probability
     assert "<td class=\"num\">82.0 %</td>" in html  # the share rule's share
+
+
+def test_a_recording_without_windows_still_reports():
+    recording = make_recording(labels=())
+    report = recording_report(recording)
+    assert "timeline.png" not in report.files
+    assert read_csv(report.files["windows.csv"]) == []
+    assert set(links_of(report.files[INDEX])) <= set(report.files)
