@@ -1,6 +1,7 @@
-"""The reports' charts as PNG bytes, drawn with matplotlib's Agg backend (no display needed).
+"""The reports' charts as PNG bytes, drawn by matplotlib's Agg renderer (no display needed).
 
-matplotlib is imported inside the functions, so importing ``ser_tf.report`` stays cheap. Sizes are
+matplotlib is imported inside the functions, so importing ``ser_tf.report`` stays cheap, and
+pyplot is not used at all (see ``_figure``). Sizes are
 fixed in inches at ``DPI`` (a chart is the same number of pixels every time), and the colours are
 those of ``ser_tf.inference.summary``: matplotlib's tab10 by class index, silence light grey.
 """
@@ -37,24 +38,24 @@ def stable_colours(emotions: Sequence[str]) -> Dict[str, str]:
     return label_colours([*CANONICAL_EMOTIONS, *(e for e in emotions if e not in CANONICAL_EMOTIONS)])
 
 
-def _pyplot():
-    import matplotlib
+def _figure(*, height: float, width: float = _WIDTH):
+    """A new figure of ``width`` x ``height`` inches, outside pyplot.
 
-    matplotlib.use("Agg")  # files only; a server has no display
-    import matplotlib.pyplot as plt
+    The app builds reports in worker threads; pyplot's global figure registry is not thread-safe,
+    while a bare ``Figure`` (matplotlib's advice for web servers) shares nothing and needs no
+    backend nor closing.
+    """
+    from matplotlib.figure import Figure
 
-    return plt
+    return Figure(figsize=(width, height))
 
 
 def _png(fig) -> bytes:
-    """The figure as PNG bytes; the figure is closed, so a long run never piles figures up."""
-    plt = _pyplot()
-    try:
-        buffer = io.BytesIO()
-        fig.savefig(buffer, format="png", dpi=DPI)
-        return buffer.getvalue()
-    finally:
-        plt.close(fig)
+    """The figure as PNG bytes (rendered by Agg, the default for PNG)."""
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=DPI)
+    return buffer.getvalue()
 
 
 def _segments(windows: Sequence[Mapping]) -> List[Tuple[float, float, str]]:
@@ -92,13 +93,12 @@ def timeline_chart(*, envelope: Optional[Mapping], windows: Sequence[Mapping], c
         classes: the model's classes, fixing each emotion's colour and the lines drawn.
         duration: the recording's length (s), the x range.
     """
-    plt = _pyplot()
     from matplotlib.patches import Patch
 
     palette = label_colours(classes)
     duration = max(float(duration), 1e-3)
-    fig, (ax_wave, ax_prob) = plt.subplots(2, 1, figsize=(_WIDTH, 6.0), sharex=True,
-                                           gridspec_kw={"height_ratios": [1, 1]})
+    fig = _figure(height=6.0)
+    ax_wave, ax_prob = fig.subplots(2, 1, sharex=True)
     spans = _merged(_segments(windows))
     for a, b, label in spans:
         ax_wave.axvspan(a, b, color=palette.get(label, _UNKNOWN_COLOUR), alpha=0.35, linewidth=0)
@@ -133,7 +133,6 @@ def timeline_chart(*, envelope: Optional[Mapping], windows: Sequence[Mapping], c
     ax_prob.grid(alpha=0.3)
     if ax_prob.get_legend_handles_labels()[0]:
         ax_prob.legend(loc="upper right", fontsize="small", ncol=min(len(classes), 5), framealpha=0.9)
-    fig.tight_layout()
     return _png(fig)
 
 
@@ -146,10 +145,10 @@ def bar_chart(*, values: Mapping[str, float], palette: Mapping[str, str], xlabel
         palette: label -> colour.
         percent: write values as percentages and fix the axis to 0-100 %.
     """
-    plt = _pyplot()
     labels = list(values)
     numbers = [float(values[k]) * (100.0 if percent else 1.0) for k in labels]
-    fig, ax = plt.subplots(figsize=(8.0, 1.2 + 0.4 * max(len(labels), 1)))
+    fig = _figure(width=8.0, height=1.2 + 0.4 * max(len(labels), 1))
+    ax = fig.subplots()
     ax.barh(labels, numbers, color=[palette.get(k, _UNKNOWN_COLOUR) for k in labels])
     ax.invert_yaxis()
     top = 100.0 if percent else max(numbers + [1.0]) * 1.15
@@ -161,7 +160,6 @@ def bar_chart(*, values: Mapping[str, float], palette: Mapping[str, str], xlabel
         from matplotlib.ticker import MaxNLocator
 
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    fig.tight_layout()
     return _png(fig)
 
 
@@ -174,8 +172,8 @@ def daily_shares_chart(*, days: Sequence[str], shares: Sequence[Mapping[str, flo
         shares: per day, emotion -> share of that day's voiced time (sums to 1, or ``{}``).
         emotions: stacking order, bottom first.
     """
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(_WIDTH, 4.5))
+    fig = _figure(height=4.5)
+    ax = fig.subplots()
     x = np.arange(len(days))
     bottom = np.zeros(len(days))
     for e in emotions:
@@ -191,5 +189,4 @@ def daily_shares_chart(*, days: Sequence[str], shares: Sequence[Mapping[str, flo
     ax.set_ylabel("share of voiced time (%)")
     if emotions:
         ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
-    fig.tight_layout()
     return _png(fig)

@@ -93,3 +93,12 @@ def test_a_recording_without_windows_still_reports():
     assert "timeline.png" not in report.files
     assert read_csv(report.files["windows.csv"]) == []
     assert set(links_of(report.files[INDEX])) <= set(report.files)
+
+
+def test_reports_built_in_threads_are_the_same_as_one_built_alone(recording, report):
+    # The app builds reports in worker threads; the charts must not share pyplot's global state.
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        built = list(pool.map(lambda _: recording_report(recording), range(3)))
+    assert all(b.files == report.files for b in built)
