@@ -58,9 +58,9 @@ def period_report(*, period: str, start: dt.date, recordings: Sequence[Mapping],
     daily = [by_day.get(d.isoformat(), {"start": d.isoformat(), "recordings": 0, "voiced_seconds": 0.0,
                                         "shares": {}}) for d in days]
     recordings = sorted(recordings, key=lambda r: r.get("uploaded_at") or "")
+    # Emotions heard at all (a store may list every class, zeros included), and the labels given.
     emotions = charts.emotion_order(
-        {e for row in daily for e in row.get("shares") or {}}
-        | {e for r in recordings for e in r.get("shares") or {}}
+        {e for row in [*daily, *recordings] for e, share in (row.get("shares") or {}).items() if share > 0}
         | {r["label"] for r in recordings})
     labels = Counter(r["label"] for r in recordings)
     title = period_title(period, start)

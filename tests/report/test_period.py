@@ -106,3 +106,12 @@ def test_an_emotion_keeps_its_colour_from_period_to_period():
 
     assert stable_colours(["sad"])["sad"] == stable_colours(["happy", "sad", "boredom"])["sad"]
     assert stable_colours(["sad", "custom"])["custom"] not in {stable_colours([])["sad"], "#bbbbbb"}
+
+
+def test_emotions_never_heard_get_no_column():
+    recording = summary_of(make_recording(labels=("sad",)))
+    recording["shares"] = {"neutral": 0.0, "happy": 0.0, "sad": 1.0, "angry": 0.0}
+    report = period_report(period="day", start=dt.date(2026, 11, 24), recordings=[recording], alerts=[],
+                           trend=[trend_row("2026-11-24", shares=recording["shares"])])
+    assert list(read_csv(report.files["daily_shares.csv"])[0]) == ["day", "recordings", "voiced_seconds",
+                                                                    "share_sad"]
