@@ -8,16 +8,14 @@ those of ``ser_tf.inference.summary``: matplotlib's tab10 by class index, silenc
 
 from __future__ import annotations
 
-import dataclasses
 import io
-from types import SimpleNamespace
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 
 from ser_tf.data.labels import CANONICAL_EMOTIONS
-from ser_tf.inference.results import SILENCE, WindowPrediction
-from ser_tf.inference.summary import label_colours, owned_spans
+from ser_tf.inference.results import SILENCE
+from ser_tf.inference.summary import label_colours, owned_bounds
 
 DPI = 100
 _UNKNOWN_COLOUR = "#666666"  # a label outside the classes given (should not happen; never crash on it)
@@ -59,13 +57,11 @@ def _png(fig) -> bytes:
 
 
 def _segments(windows: Sequence[Mapping]) -> List[Tuple[float, float, str]]:
-    """Non-overlapping ``(start, end, label)`` spans (s) of the contract's window dicts: each window
-    owns the time nearest its centre (``ser_tf.inference.summary.owned_spans``)."""
-    # owned_spans reads only ``long.timeline``; the contract's window dicts carry exactly the
-    # fields of WindowPrediction (anything extra a store adds is dropped).
-    fields = {f.name for f in dataclasses.fields(WindowPrediction)}
-    timeline = [WindowPrediction(**{k: v for k, v in w.items() if k in fields}) for w in windows]
-    return owned_spans(SimpleNamespace(timeline=timeline), None, 0.0)
+    """Non-overlapping ``(start, end, label)`` spans (s) of window dicts: each window owns the time
+    nearest its centre (``ser_tf.inference.summary.owned_bounds``)."""
+    windows = sorted(windows, key=lambda w: w["start"])
+    bounds = owned_bounds([(w["start"], w["end"]) for w in windows])
+    return [(a, b, w["label"]) for (a, b), w in zip(bounds, windows)]
 
 
 def _merged(spans: Sequence[Tuple[float, float, str]]) -> List[Tuple[float, float, str]]:

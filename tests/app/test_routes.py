@@ -1,6 +1,8 @@
 """The JSON API over real HTTP on loopback: uploads, history, trends, rules, alerts and every refusal."""
 
+import http.server
 import json
+import threading
 
 import httpx
 import numpy as np
@@ -166,3 +168,63 @@ def test_postgres_backed_server_stores_and_lists(postgres_app):
         assert client.get(f"/api/recordings/{rec['id']}").json() == rec
         assert [r["id"] for r in client.get("/api/recordings").json()["recordings"]] == [rec["id"]]
         assert json.loads(json.dumps(client.get("/api/trends").json()))["rows"][0]["recordings"] == 1
+
+
+def test_reports_of_a_recording_and_of_its_week(client):
+    [rec] = upload(client, happy_wav(3.0, seed=7)).json()["recordings"]
+    base = f"/api/recordings/{rec['id']}/report"
+    page = client.get(f"{base}/index.html")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert "happy.wav" in page.text and 'src="timeline.png"' in page.text
+    chart = client.get(f"{base}/timeline.png")
+    assert chart.headers["content-type"] == "image/png" and chart.content[:8] == b"\x89PNG\r\n\x1a\n"
+    rows = client.get(f"{base}/windows.csv").text.splitlines()
+    assert len(rows) == 1 + len(rec["timeline"])
+    assert client.get(f"{base}/secrets.txt").status_code == 404
+    week = client.get(f"/api/reports/week/{rec['uploaded_at'][:10]}/recordings.csv")
+    assert week.status_code == 200 and "happy.wav" in week.text
+    assert client.get("/api/reports/fortnight/2026-11-30/index.html").status_code == 400
+
+
+def test_rules_fire_on_upload_and_post_to_the_webhook(client, server):
+    received = []
+
+    class Hook(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802 -- the http.server API
+            received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    hook = http.server.HTTPServer(("127.0.0.1", 0), Hook)
+    threading.Thread(target=hook.serve_forever, daemon=True).start()
+    try:
+        rule = client.post("/api/rules", json={"kind": "sustained", "emotion": "happy", "threshold": 0.5,
+                                                "min_seconds": 2, "webhook_url":
+                                                f"http://127.0.0.1:{hook.server_address[1]}/ser"})
+        assert rule.status_code == 201, rule.text
+        rule = rule.json()
+        assert rule["name"] == "happy ≥ 0.50 for ≥ 2 s" and rule["id"] in [r["id"] for r in client.get("/api/rules").json()["rules"]]
+        [rec] = upload(client, happy_wav(4.0, seed=8)).json()["recordings"]
+        [alert] = rec["alerts"]
+        assert alert["rule_id"] == rule["id"] and alert["emotion"] == "happy"
+        assert alert["end"] - alert["start"] >= 2.0 and alert["value"] >= 0.5
+        server.service.wait_for_webhooks()
+        assert received and received[0]["event"] == "ser_tf.alert"
+        assert received[0]["alert"]["id"] == alert["id"] and received[0]["recording"]["id"] == rec["id"]
+        alerts = client.get("/api/alerts", params={"recording_id": rec["id"]}).json()["alerts"]
+        assert alerts[0]["webhook"] == "sent: HTTP 200"
+        # A sad clip does not fire it.
+        sad = ("sad.wav", support.wav_bytes(support.voices_clip(("sad",), seconds_each=3.0)), "audio/wav")
+        assert upload(client, sad).json()["recordings"][0]["alerts"] == []
+    finally:
+        client.delete(f"/api/rules/{rule['id']}")
+        hook.shutdown()
+        hook.server_close()
+
+
+def test_bad_rules_are_400_naming_the_value(client):
+    response = client.post("/api/rules", json={"kind": "share", "emotion": "joy", "threshold": 0.4})
+    assert response.status_code == 400 and "'joy'" in response.json()["detail"]
