@@ -29,6 +29,8 @@ from typing import List, Optional
 
 import pytest
 
+from tests.real_components import unavailable
+
 INSTALL_HINT = "apt-get install postgresql; .ci/run installs it"
 # Durability is pointless for a test server and costs seconds: no fsync, no full-page writes.
 SERVER_OPTIONS = ("-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
@@ -127,12 +129,12 @@ def postgres_server():
     try:
         server = PostgresServer()
     except PostgresUnavailable as reason:
-        pytest.skip(str(reason))
+        unavailable(str(reason))
     try:
         server.start()
     except (PostgresUnavailable, OSError, subprocess.SubprocessError) as reason:
         server.stop()
-        pytest.skip(f"PostgreSQL did not start: {reason}")
+        unavailable(f"PostgreSQL did not start: {reason}")
     yield server
     server.stop()
 
