@@ -87,13 +87,14 @@ def main(argv: Optional[List[str]] = None) -> int:
         return 2
     import uvicorn
 
+    from ser_tf.app.background import WS_MAX_BYTES
     from ser_tf.app.server import create_app
 
     print(f"ser_tf app: model {service.analyzer.model.path} ({service.analyzer.model.arch}), "
           f"database {service.store.dialect}; serving on http://{settings.host}:{settings.port}/",
           file=sys.stderr)
     uvicorn.run(create_app(service), host=settings.host, port=settings.port,
-                log_level="info" if args.verbose else "warning", ws_max_size=4 * 1024 * 1024)
+                log_level="info" if args.verbose else "warning", ws_max_size=WS_MAX_BYTES)
     return 0
 
 
