@@ -126,9 +126,9 @@ class Store:
             raise ParameterError(f"audio must be bytes, got {type(audio).__name__}: {audio!r:.100}")
         if audio is not None and not (isinstance(audio_type, str) and audio_type):
             raise ParameterError(f"audio_type={audio_type!r}: stored audio needs its MIME type, e.g. 'audio/wav'")
-        # Check every row before the transaction; ids are filled in once the recording has one.
-        window_rows = records.window_rows(0, timeline)
-        alert_rows = records.alert_rows(0, alerts)
+        # Check every row before the transaction opens.
+        window_rows = records.window_rows(timeline)
+        alert_rows = records.alert_rows(alerts)
         try:
             with self._engine.begin() as connection:
                 recording_id = connection.execute(insert(recordings).values(**row)).inserted_primary_key[0]
