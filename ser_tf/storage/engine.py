@@ -7,6 +7,10 @@ from pathlib import Path
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import URL, Engine
 
+# An execution option: a SQLite transaction begun on a connection carrying it takes the write
+# lock at once (BEGIN IMMEDIATE), so read-then-write work such as a migration step is serialised.
+BEGIN_IMMEDIATE = "ser_tf_begin_immediate"
+
 
 def make_engine(url: URL) -> Engine:
     """An engine for ``url`` (already normalised by ``urls.normalize_url``).
@@ -39,4 +43,5 @@ def _configure_sqlite_connection(dbapi_connection, connection_record) -> None:
 
 
 def _begin_sqlite_transaction(connection) -> None:
-    connection.exec_driver_sql("BEGIN")
+    immediate = connection.get_execution_options().get(BEGIN_IMMEDIATE, False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")

@@ -12,14 +12,16 @@ an existing step: databases in the field already ran it. (Step 1 creates the tab
 
 from __future__ import annotations
 
+import contextlib
 from datetime import datetime, timezone
-from typing import Callable, List, NamedTuple
+from typing import Callable, Iterator, List, NamedTuple
 
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.engine import Connection, Engine
 
 from ser_tf.errors import StorageError
 from ser_tf.storage import schema
+from ser_tf.storage.engine import BEGIN_IMMEDIATE
 
 
 class Step(NamedTuple):
@@ -43,6 +45,17 @@ LATEST = STEPS[-1].version
 _LOCK_KEY = 0x5E7F11
 
 
+@contextlib.contextmanager
+def _exclusive(engine: Engine) -> Iterator[Connection]:
+    """A transaction that no other migrating process runs alongside (on either database)."""
+    with engine.connect() as connection:
+        connection.execution_options(**{BEGIN_IMMEDIATE: True})  # SQLite: lock the file at BEGIN
+        with connection.begin():
+            if connection.dialect.name == "postgresql":
+                connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
+            yield connection
+
+
 def database_version(connection: Connection) -> int:
     """The schema version of the database behind ``connection`` (0: never migrated)."""
     return connection.execute(select(func.coalesce(func.max(schema.schema_version.c.version), 0))).scalar_one()
@@ -56,11 +69,10 @@ def migrate(engine: Engine, *, steps: List[Step] = STEPS) -> int:
             step fails (that step is rolled back; earlier steps stay applied).
     """
     latest = steps[-1].version
-    with engine.begin() as connection:
+    with _exclusive(engine) as connection:
         schema.schema_version.create(connection, checkfirst=True)
     for step in steps:
-        with engine.begin() as connection:
-            _lock(connection)
+        with _exclusive(engine) as connection:
             # Read inside the step's transaction: another process may have migrated meanwhile.
             current = database_version(connection)
             if current > latest:
@@ -79,8 +91,3 @@ def migrate(engine: Engine, *, steps: List[Step] = STEPS) -> int:
                 version=step.version, applied_at=datetime.now(timezone.utc).replace(tzinfo=None)))
     return latest
 
-
-def _lock(connection: Connection) -> None:
-    """Serialise migrations between processes (PostgreSQL; SQLite locks the file on first write)."""
-    if connection.dialect.name == "postgresql":
-        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})

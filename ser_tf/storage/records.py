@@ -64,8 +64,9 @@ def recording_row(recording: dict) -> dict:
     }
 
 
-def window_rows(recording_id: int, timeline: List[dict]) -> List[dict]:
-    """The ``windows`` rows for a timeline, ``position`` numbering them in order.
+def window_rows(timeline: List[dict]) -> List[dict]:
+    """The ``windows`` rows for a timeline, ``position`` numbering them in order, less
+    ``recording_id`` (the recording has no id until it is inserted).
 
     Only keys and number types are checked here; ``None`` in a required column is left for the
     database to refuse (inside the recording's transaction, so nothing is written).
@@ -76,10 +77,11 @@ def window_rows(recording_id: int, timeline: List[dict]) -> List[dict]:
         _check_keys(window, allowed=WINDOW_KEYS, required=WINDOW_KEYS - {"confidence", "probabilities"},
                     what=what)
         rows.append({
-            "recording_id": recording_id, "position": position,
+            "position": position,
             "start": values.number(window["start"], name=f"{what}['start']", optional=True),
             "end": values.number(window["end"], name=f"{what}['end']", optional=True),
-            "label": window["label"],
+            # None is left for the database's NOT NULL to refuse (tests use it to fail mid-insert).
+            "label": None if window["label"] is None else values.text(window["label"], name=f"{what}['label']"),
             "confidence": values.number(window.get("confidence"), name=f"{what}['confidence']",
                                         optional=True),
             "voiced": None if window["voiced"] is None else bool(window["voiced"]),
@@ -90,8 +92,8 @@ def window_rows(recording_id: int, timeline: List[dict]) -> List[dict]:
     return rows
 
 
-def alert_rows(recording_id: int, alerts: List[dict]) -> List[dict]:
-    """The ``alerts`` rows for fired alerts (``fired_at`` defaults to now)."""
+def alert_rows(alerts: List[dict]) -> List[dict]:
+    """The ``alerts`` rows for fired alerts (``fired_at`` defaults to now), less ``recording_id``."""
     rows = []
     for index, alert in enumerate(alerts):
         what = f"alerts[{index}]"
@@ -99,7 +101,6 @@ def alert_rows(recording_id: int, alerts: List[dict]) -> List[dict]:
         fired_at = alert.get("fired_at")
         rule_id = alert.get("rule_id")
         rows.append({
-            "recording_id": recording_id,
             "rule_id": None if rule_id is None else _identifier(rule_id, name=f"{what}['rule_id']"),
             "rule": values.text(alert["rule"], name=f"{what}['rule']"),
             "emotion": values.text(alert["emotion"], name=f"{what}['emotion']"),

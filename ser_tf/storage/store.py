@@ -74,19 +74,24 @@ class Store:
             path: the model file as loaded (str). arch: its architecture name.
             classes: its emotion names in output order. sha256: the file's hex digest.
         """
+        if not isinstance(classes, (list, tuple)) or not classes:
+            raise ParameterError(f"classes={classes!r} must be a non-empty list of emotion names")
         identity = {"path": values.text(str(path), name="path"), "arch": values.text(arch, name="arch"),
                     "classes": [values.text(name, name="classes[]") for name in classes],
                     "sha256": values.text(sha256, name="sha256")}
         query = select(models.c.id).where(*(models.c[key] == value for key, value in identity.items()))
         for _ in range(2):  # a second look finds the row a concurrent caller just inserted
-            with self._engine.begin() as connection:
+            with self._engine.connect() as connection:
                 found = connection.execute(query).scalar_one_or_none()
-                if found is not None:
-                    return found
-                try:
+            if found is not None:
+                return found
+            # A transaction of its own that starts with the write: on SQLite, a read-then-write
+            # transaction fails at once when another writer got in between; this one waits its turn.
+            try:
+                with self._engine.begin() as connection:
                     return connection.execute(insert(models).values(**identity)).inserted_primary_key[0]
-                except IntegrityError:
-                    connection.rollback()
+            except IntegrityError:
+                continue
         raise StorageError(f"model {identity['path']!r} could not be stored nor found")
 
     # -- recordings ----------------------------------------------------------------------------
@@ -117,11 +122,13 @@ class Store:
             StorageError: the database refused the rows (nothing written).
         """
         row = records.recording_row(recording)
+        if audio is not None and not isinstance(audio, (bytes, bytearray, memoryview)):
+            raise ParameterError(f"audio must be bytes, got {type(audio).__name__}: {audio!r:.100}")
         if audio is not None and not (isinstance(audio_type, str) and audio_type):
             raise ParameterError(f"audio_type={audio_type!r}: stored audio needs its MIME type, e.g. 'audio/wav'")
-        # Check every row before the transaction; ids are filled in once the recording has one.
-        window_rows = records.window_rows(0, timeline)
-        alert_rows = records.alert_rows(0, alerts)
+        # Check every row before the transaction opens.
+        window_rows = records.window_rows(timeline)
+        alert_rows = records.alert_rows(alerts)
         try:
             with self._engine.begin() as connection:
                 recording_id = connection.execute(insert(recordings).values(**row)).inserted_primary_key[0]

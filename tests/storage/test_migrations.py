@@ -1,6 +1,10 @@
 """Versioned schema: an empty database is upgraded, reopening changes nothing, a newer one is refused."""
 
+import os
+import subprocess
+import sys
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, inspect, insert, select, text
@@ -11,6 +15,7 @@ from ser_tf.storage.engine import make_engine
 from ser_tf.storage.urls import normalize_url
 from tests.storage.support import add_full_recording, add_model
 
+ROOT = Path(__file__).resolve().parents[2]
 TABLES = {"schema_version", "models", "recordings", "windows", "audio", "rules", "alerts"}
 
 
@@ -80,3 +85,12 @@ def test_a_failing_step_is_rolled_back_whole(store_url, engine):
     assert "half_done" not in inspect(engine).get_table_names()
     with engine.connect() as connection:
         assert connection.execute(select(func.max(schema.schema_version.c.version))).scalar_one() == migrations.LATEST
+
+
+def test_processes_opening_a_new_database_at_once_migrate_it_once(store_url, engine):
+    opener = "import sys; from ser_tf.storage import Store; Store(sys.argv[1]).close()"
+    children = [subprocess.Popen([sys.executable, "-c", opener, store_url], cwd=ROOT, stderr=subprocess.PIPE,
+                                 text=True, env={**os.environ, "PYTHONPATH": str(ROOT)}) for _ in range(4)]
+    for child in children:
+        assert child.wait(timeout=60) == 0, child.stderr.read()
+    assert _versions(engine) == [step.version for step in migrations.STEPS]

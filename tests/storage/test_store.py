@@ -1,5 +1,6 @@
 """Store: recordings round-trip in the contract's shapes; filters, paging, deletion, audio opt-in."""
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 
 import numpy as np
@@ -154,3 +155,15 @@ def test_store_reports_its_dialect_and_url(store_url):
     with Store(store_url) as store:
         assert store.dialect in ("sqlite", "postgresql")
         assert store.dialect in store.url
+
+
+def test_threads_sharing_one_store_all_get_their_recordings_in(store):
+    # As under the web server: concurrent writers wait their turn (SQLite locks the whole file).
+    def writer(number):
+        model_id = add_model(store, path=f"/models/{number % 2}.keras")
+        return [add_full_recording(store, model_id, name=f"t{number}-{index}.wav") for index in range(4)]
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        ids = [recording_id for batch in pool.map(writer, range(4)) for recording_id in batch]
+    assert len(set(ids)) == 16 and store.count_recordings() == 16
+    assert len({row["model_id"] for row in store.list_recordings()}) == 2
