@@ -31,21 +31,11 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
 import soundfile as sf
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-SR = 16_000
-
-
-def speechlike(seconds: float, *, seed: int = 0) -> np.ndarray:
-    """Syllable-rate bursts of a harmonic tone with pauses: passes the energy gate like speech."""
-    rng = np.random.default_rng(seed)
-    t = np.arange(int(seconds * SR)) / SR
-    envelope = np.clip(np.sin(2 * np.pi * 3.0 * t), 0.0, None)
-    x = sum(np.sin(2 * np.pi * 150.0 * k * t) / k for k in range(1, 5))
-    return (0.2 * envelope * x + 1e-3 * rng.standard_normal(len(t))).astype(np.float32)
+from benchmarks.common import SR, speechlike  # noqa: E402
 
 
 def wall(cmd, *, env=None, cwd=None) -> float:
