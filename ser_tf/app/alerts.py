@@ -21,8 +21,8 @@ from typing import Dict, List, Optional, Sequence
 from ser_tf.errors import ParameterError
 from ser_tf.inference.results import SILENCE
 from ser_tf.inference.summary import owned_bounds
+from ser_tf.storage.schema import RULE_KINDS
 
-KINDS = ("sustained", "share")
 # Seconds a webhook receiver gets to answer; a slow receiver must not hold the server's threads.
 WEBHOOK_TIMEOUT_S = 5.0
 
@@ -41,8 +41,8 @@ def validate_rule(rule: dict, *, classes: Sequence[str]) -> dict:
     if not isinstance(rule, dict):
         raise ParameterError(f"a rule must be a JSON object, got {type(rule).__name__}")
     kind = rule.get("kind")
-    if kind not in KINDS:
-        raise ParameterError(f"kind must be one of {', '.join(KINDS)}, got {kind!r}")
+    if kind not in RULE_KINDS:
+        raise ParameterError(f"kind must be one of {', '.join(RULE_KINDS)}, got {kind!r}")
     emotion = rule.get("emotion")
     if emotion not in classes:
         raise ParameterError(f"emotion must be one of the model's classes ({', '.join(classes)}), got {emotion!r}")

@@ -19,9 +19,6 @@ from ser_tf.inference.results import LongPrediction
 from ser_tf.inference.summary import envelope, label_colours, owned_spans, voiced_shares
 from ser_tf.utils.io import file_sha256
 
-SOURCES = ("upload", "record", "stream")
-
-
 @dataclasses.dataclass(frozen=True)
 class Analysis:
     """What the store keeps of one recording, in the shapes of ``ser_tf.storage.Store.add_recording``.
