@@ -228,3 +228,21 @@ def test_rules_fire_on_upload_and_post_to_the_webhook(client, server):
 def test_bad_rules_are_400_naming_the_value(client):
     response = client.post("/api/rules", json={"kind": "share", "emotion": "joy", "threshold": 0.4})
     assert response.status_code == 400 and "'joy'" in response.json()["detail"]
+
+
+def test_concurrent_uploads_share_the_one_loaded_model(server):
+    import concurrent.futures
+
+    model = server.service.analyzer.model
+    kinds = ["happy", "sad", "neutral", "happy"]
+
+    def send(i):
+        data = support.wav_bytes(support.voices_clip((kinds[i],), seconds_each=2.0, seed=20 + i))
+        with httpx.Client(base_url=server.url, timeout=60) as http:
+            return upload(http, (f"{kinds[i]}-{i}.wav", data, "audio/wav"))
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
+        responses = list(pool.map(send, range(4)))
+    assert [r.status_code for r in responses] == [201] * 4
+    assert [r.json()["recordings"][0]["label"] for r in responses] == kinds
+    assert server.service.analyzer.model is model  # nothing was reloaded
