@@ -47,11 +47,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def settings_from_args(args: argparse.Namespace) -> AppSettings:
-    from ser_tf.runs import models_dir
-    from ser_tf.storage import default_url
+    from ser_tf.storage import app_default_url
 
     return AppSettings(
-        model=args.model, db_url=args.db or default_url(models_dir()), host=args.host, port=args.port,
+        model=args.model, db_url=args.db or app_default_url(), host=args.host, port=args.port,
         token=token_from_env(args.token), max_upload_bytes=int(args.max_upload_mb * 1024 * 1024),
         max_duration_s=args.max_duration, hop=args.hop, concurrency=args.concurrency,
         cors_origins=tuple(args.cors_origin),

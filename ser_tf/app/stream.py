@@ -17,10 +17,12 @@ A missing or wrong token closes the handshake with code 1008 before anything is 
 
 import asyncio
 import datetime as dt
-import io
 import json
 import logging
+import os
 import queue
+import tempfile
+from pathlib import Path
 
 import numpy as np
 
@@ -63,12 +65,32 @@ def _json(message: dict) -> dict:
     return value if isinstance(value, dict) else {}
 
 
-def _wav_bytes(audio: np.ndarray, sample_rate: int) -> bytes:
-    import soundfile as sf
+class _Recorder:
+    """The stream's audio as it arrives, written to a 16-bit WAV temporary file: memory stays
+    bounded however long the stream (an hour at 48 kHz would be 690 MB as float32 in memory)."""
 
-    buffer = io.BytesIO()
-    sf.write(buffer, audio, sample_rate, format="WAV", subtype="PCM_16")
-    return buffer.getvalue()
+    def __init__(self, sample_rate: int):
+        import soundfile as sf
+
+        handle, self.path = tempfile.mkstemp(prefix="ser_tf_stream_", suffix=".wav")
+        os.close(handle)
+        self.samples = 0
+        self.sample_rate = int(sample_rate)
+        self._file = sf.SoundFile(self.path, "w", samplerate=sample_rate, channels=1, format="WAV",
+                                  subtype="PCM_16")
+
+    def write(self, chunk: np.ndarray) -> None:
+        self._file.write(np.clip(chunk, -1.0, 1.0))
+        self.samples += len(chunk)
+
+    def close(self) -> None:
+        if not self._file.closed:
+            self._file.close()
+
+    def discard(self) -> None:
+        self.close()
+        if os.path.exists(self.path):
+            os.unlink(self.path)
 
 
 def endpoint(service: Service):
@@ -100,7 +122,7 @@ def endpoint(service: Service):
         loop = asyncio.get_running_loop()
         chunks: "queue.Queue" = queue.Queue()
         updates: "asyncio.Queue" = asyncio.Queue()
-        received, samples = [], 0
+        recorder = _Recorder(rate)
 
         def classify():  # worker thread: the model's stream over the chunks as they arrive
             def source():
@@ -133,11 +155,10 @@ def endpoint(service: Service):
                         refusal = f"binary frames must hold float32 samples (4 bytes each), got {len(data)} bytes"
                         break
                     chunk = np.frombuffer(data, dtype="<f4").astype(np.float32)
-                    if samples + len(chunk) > max_duration * rate:
+                    if recorder.samples + len(chunk) > max_duration * rate:
                         refusal = f"the stream passed the limit of {max_duration:g} s (--max-duration)"
                         break
-                    samples += len(chunk)
-                    received.append(chunk)
+                    recorder.write(chunk)
                     chunks.put(chunk)
                 elif _json(message).get("type") == "stop":
                     break
@@ -145,28 +166,37 @@ def endpoint(service: Service):
             pass
         finally:
             chunks.put(None)
+            recorder.close()
             await worker
             await sender
-
-        if refusal is None and samples < MIN_DURATION * rate:
-            refusal = f"the stream held {samples / rate:.2f} s of audio; need at least {MIN_DURATION} s to keep it"
-        if refusal is not None:
-            await _close_with(websocket, {"type": "error", "detail": refusal}, code=1008)
-            return
-        audio = np.concatenate(received)
         try:
-            analysis = await to_thread.run_sync(
-                lambda: service.analyzer.analyse(audio, name=name, source="stream", sample_rate=rate),
-                limiter=service.limiter)
-            stored = await to_thread.run_sync(lambda: service.keep(
-                analysis, audio=_wav_bytes(audio, rate) if store_audio else None,
-                audio_type="audio/wav" if store_audio else None))
-        except SerError as err:
-            await _close_with(websocket, {"type": "error", "detail": str(err)}, code=1011)
-            return
-        await _close_with(websocket, {"type": "saved", "recording": stored}, code=1000)
+            await _keep(websocket, service, recorder, refusal=refusal, name=name, store_audio=store_audio)
+        finally:
+            recorder.discard()
 
     return stream
+
+
+async def _keep(websocket, service: Service, recorder: _Recorder, *, refusal, name: str, store_audio: bool):
+    """Analyse the whole stream as an upload, store it, tell the client; or tell it why not."""
+    from anyio import to_thread
+
+    rate, samples = recorder.sample_rate, recorder.samples
+    if refusal is None and samples < MIN_DURATION * rate:
+        refusal = f"the stream held {samples / rate:.2f} s of audio; need at least {MIN_DURATION} s to keep it"
+    if refusal is not None:
+        await _close_with(websocket, {"type": "error", "detail": refusal}, code=1008)
+        return
+    try:
+        analysis = await to_thread.run_sync(
+            lambda: service.analyzer.analyse(recorder.path, name=name, source="stream"), limiter=service.limiter)
+        audio = Path(recorder.path).read_bytes() if store_audio else None
+        stored = await to_thread.run_sync(lambda: service.keep(
+            analysis, audio=audio, audio_type="audio/wav" if store_audio else None))
+    except SerError as err:
+        await _close_with(websocket, {"type": "error", "detail": str(err)}, code=1011)
+        return
+    await _close_with(websocket, {"type": "saved", "recording": stored}, code=1000)
 
 
 async def _close_with(websocket, message: dict, *, code: int) -> None:

@@ -32,12 +32,8 @@ from ser_tf.report.gather import gather_period, gather_recording
 from ser_tf.report.period import PERIOD_DAYS
 from ser_tf.utils.cli import HelpFormatter, add_output_flags, apply_output_flags
 
-# The app keeps its database in its models folder (ser_tf.app's default).
-_APP_FOLDER = "models"
-
-
 def build_parser() -> argparse.ArgumentParser:
-    from ser_tf.storage import default_url
+    from ser_tf.storage import app_default_url
 
     parser = argparse.ArgumentParser(
         prog="python -m ser_tf.report",
@@ -45,7 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
         "or one recording, from the database of the app (python -m ser_tf.app).",
         formatter_class=HelpFormatter,
     )
-    parser.add_argument("--db", default=default_url(_APP_FOLDER),
+    parser.add_argument("--db", default=app_default_url(),
                         help="database URL: sqlite:///FILE or postgresql://user@host:5432/dbname")
     parser.add_argument("--period", choices=sorted(PERIOD_DAYS), default="week",
                         help="a day, or an ISO week (Monday to Sunday, UTC)")

@@ -5,6 +5,6 @@ with a versioned schema migrated on opening. See ``Store``.
 """
 
 from ser_tf.storage.store import Store
-from ser_tf.storage.urls import default_url
+from ser_tf.storage.urls import app_default_url, default_url
 
-__all__ = ["Store", "default_url"]
+__all__ = ["Store", "app_default_url", "default_url"]

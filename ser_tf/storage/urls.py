@@ -26,6 +26,15 @@ def default_url(folder) -> str:
     return f"sqlite:///{Path(folder).expanduser().resolve() / DEFAULT_FILE_NAME}"
 
 
+def app_default_url() -> str:
+    """The app's database when no URL is given: ``ser_tf_app.sqlite3`` in the models folder
+    (``$SER_TF_MODELS``, else ``models/``; ``ser_tf.runs.models_dir``). ``python -m ser_tf.app``
+    and ``python -m ser_tf.report`` both default to it."""
+    from ser_tf.runs import models_dir
+
+    return default_url(models_dir())
+
+
 def normalize_url(url: str) -> URL:
     """Parse ``url`` and pin its driver, so ``postgresql://user@host:port/db`` uses psycopg 3.
 
