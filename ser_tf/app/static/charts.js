@@ -75,15 +75,17 @@ export function drawTimeline(canvas, recording, colours) {
   const x = (t) => (t / duration) * width;
   const [waveTop, waveHeight] = TIMELINE_ROWS.wave;
 
-  // Waveform: one vertical bar per envelope bin, min to max.
+  // Waveform: one vertical bar per envelope bin, min to max. Square-root scaled, so quiet
+  // speech next to one loud moment still shows its shape.
   const { mins, maxs } = recording.envelope;
   const mid = waveTop + waveHeight / 2;
   const peak = Math.max(1e-6, ...maxs.map(Math.abs), ...mins.map(Math.abs));
+  const scaled = (v) => Math.sign(v) * Math.sqrt(Math.abs(v) / peak) * (waveHeight / 2);
   const binWidth = width / Math.max(1, mins.length);
   ctx.fillStyle = "#7a8494";
   mins.forEach((low, i) => {
-    const top = mid - (maxs[i] / peak) * (waveHeight / 2);
-    const bottom = mid - (low / peak) * (waveHeight / 2);
+    const top = mid - scaled(maxs[i]);
+    const bottom = mid - scaled(low);
     ctx.fillRect(i * binWidth, top, Math.max(1, binWidth), Math.max(1, bottom - top));
   });
 
