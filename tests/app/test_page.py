@@ -89,6 +89,8 @@ def test_upload_shows_the_label_and_draws_the_timeline(browser, server, api, hap
     shares = {e.get_attribute("data-emotion"): e.text for e in browser.find_elements("css selector", "#shares .share")}
     assert set(shares) == set(support.CLASSES) and shares["happy"].endswith("100 %")
     assert "silence" in css(browser, "#silence-share").text
+    assert css(browser, "#model-arch").text == "cnn_lstm_small" and css(browser, "#database").text == "database: sqlite"
+    assert not css(browser, "#demo-warning").is_displayed()
     assert css(browser, "#report-link").get_attribute("href").endswith(f"/api/recordings/{recording_id}/report/index.html")
 
     # The hover names the time, the label and each probability at the pointer.
@@ -103,6 +105,35 @@ def test_upload_shows_the_label_and_draws_the_timeline(browser, server, api, hap
     png = screenshot.read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 20_000
     assert [e for e in browser.get_log("browser") if e["level"] == "SEVERE"] == []
+
+
+def test_a_batch_lists_refused_files_and_keeps_audio_when_asked(browser, server, api, happy_clip, tmp_path):
+    sad_clip = tmp_path / "sad voice.wav"
+    sad_clip.write_bytes(support.wav_bytes(support.voices_clip(("sad",), seconds_each=3.0)))
+    text = tmp_path / "notes.txt"
+    text.write_text("not audio at all")
+    open_page(browser, server)
+    css(browser, "#store-audio").click()
+    previous = shown_recording_id(browser)
+    css(browser, "#upload-files").send_keys("\n".join(str(p) for p in (happy_clip, text, sad_clip)))
+    css(browser, "#upload-button").click()
+    first = wait_for_new_recording(browser, previous)
+    refused = css(browser, "#refused")
+    assert refused.is_displayed() and "notes.txt" in refused.text and "not audio" in refused.text
+    buttons = browser.find_elements("css selector", "#uploaded button")
+    assert [b.text for b in buttons] == ["happy voice.wav · happy", "sad voice.wav · sad"]
+    assert int(buttons[0].get_attribute("data-recording-id")) == first
+    buttons[1].click()
+    wait(browser, lambda d: css(d, "#overall-label").text.lower() == "sad")
+    audio = api.get(css(browser, "#audio-link").get_attribute("href"))
+    assert audio.status_code == 200 and audio.headers["content-type"] == "audio/wav"
+    assert audio.content == sad_clip.read_bytes()
+
+    # Delete asks first, then the recording is gone from the server too.
+    css(browser, "#delete-button").click()
+    browser.switch_to.alert.accept()
+    wait(browser, lambda d: not css(d, "#recording").is_displayed())
+    assert api.get(f"/api/recordings/{buttons[1].get_attribute('data-recording-id')}").status_code == 404
 
 
 def test_a_rule_set_in_the_form_fires_and_is_marked_on_the_timeline(browser, server, api, happy_clip):

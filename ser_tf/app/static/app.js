@@ -105,14 +105,28 @@ async function send(files, source) {
   try {
     answer = await api("/recordings", { method: "POST", form });
   } catch (err) {
+    showKept([]);
     showRefused(err.body && err.body.refused);
     throw err;
   }
   showRefused(answer.refused);
   const kept = answer.recordings;
-  if (kept.length) display(kept[kept.length - 1]);
+  showKept(kept);
+  if (kept.length) display(kept[0]);
   say(`Analysed ${kept.length} file${kept.length === 1 ? "" : "s"}${answer.refused.length ? `, ${answer.refused.length} refused` : ""}.`);
   return kept;
+}
+
+// With several files at once, each gets a button that brings it into the main view.
+function showKept(kept) {
+  const list = $("#uploaded");
+  list.hidden = kept.length < 2;
+  list.replaceChildren(...kept.map((recording) => {
+    const open = el("button", { type: "button", class: "quiet", "data-recording-id": recording.id },
+      swatch(info.colours[recording.label]), `${recording.name} · ${recording.label}`);
+    open.addEventListener("click", () => display(recording));
+    return el("li", {}, open);
+  }));
 }
 
 function showRefused(refused) {

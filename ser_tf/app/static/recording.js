@@ -31,6 +31,8 @@ export function showRecording(recording, colours) {
       await api(`/recordings/${recording.id}`, { method: "DELETE" });
       section.hidden = true;
       shown = null;
+      const listed = $(`#uploaded [data-recording-id="${recording.id}"]`);
+      if (listed) listed.closest("li").remove();
       say(`Deleted “${recording.name}”.`);
     } catch (err) {
       fail(err);
