@@ -123,6 +123,7 @@ def test_a_batch_lists_refused_files_and_keeps_audio_when_asked(browser, server,
     buttons = browser.find_elements("css selector", "#uploaded button")
     assert [b.text for b in buttons] == ["happy voice.wav · happy", "sad voice.wav · sad"]
     assert int(buttons[0].get_attribute("data-recording-id")) == first
+    sad_id = int(buttons[1].get_attribute("data-recording-id"))
     buttons[1].click()
     wait(browser, lambda d: css(d, "#overall-label").text.lower() == "sad")
     audio = api.get(css(browser, "#audio-link").get_attribute("href"))
@@ -133,7 +134,8 @@ def test_a_batch_lists_refused_files_and_keeps_audio_when_asked(browser, server,
     css(browser, "#delete-button").click()
     browser.switch_to.alert.accept()
     wait(browser, lambda d: not css(d, "#recording").is_displayed())
-    assert api.get(f"/api/recordings/{buttons[1].get_attribute('data-recording-id')}").status_code == 404
+    assert api.get(f"/api/recordings/{sad_id}").status_code == 404
+    assert [b.text for b in browser.find_elements("css selector", "#uploaded button")] == ["happy voice.wav · happy"]
 
 
 def test_a_rule_set_in_the_form_fires_and_is_marked_on_the_timeline(browser, server, api, happy_clip):
