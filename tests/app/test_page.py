@@ -23,9 +23,13 @@ return painted;
 
 
 def wait(driver, condition, timeout=WAIT_S, message=""):
+    """``condition(driver)`` once truthy; lists the page re-renders may go stale mid-check: try again."""
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    return WebDriverWait(driver, timeout, poll_frequency=0.1).until(condition, message)
+    return WebDriverWait(driver, timeout, poll_frequency=0.1,
+                         ignored_exceptions=(NoSuchElementException, StaleElementReferenceException)
+                         ).until(condition, message)
 
 
 def css(driver, selector):

@@ -18,9 +18,15 @@ function filters() {
   };
 }
 
+// Each load takes a ticket; an answer that arrives after a newer request was made is dropped,
+// so quickly changed filters never end with an older list on screen.
+let latestTicket = 0;
+
 export async function loadHistory(info, openRecording) {
+  const ticket = ++latestTicket;
   try {
     const { recordings, total } = await api("/recordings", { query: { ...filters(), limit: 200 } });
+    if (ticket !== latestTicket) return;
     const body = $("#history-table tbody");
     body.replaceChildren(...recordings.map((r) => {
       const row = el("tr", { "data-recording-id": r.id, tabindex: 0, title: "open this recording" },
@@ -42,10 +48,10 @@ export async function loadHistory(info, openRecording) {
   } catch (err) {
     fail(err);
   }
-  await loadTrend(info);
+  await loadTrend(info, ticket);
 }
 
-export async function loadTrend(info) {
+export async function loadTrend(info, ticket = ++latestTicket) {
   const period = $("#trend-period").value;
   const start = periodStart(period);
   const link = $("#period-report-link");
@@ -54,6 +60,7 @@ export async function loadTrend(info) {
   try {
     const { since, until } = filters();
     const { rows } = await api("/trends", { query: { period, since, until } });
+    if (ticket !== latestTicket) return;
     const canvas = $("#trend-chart");
     drawTrend(canvas, rows, info.model.classes, info.colours);
     canvas.dataset.rows = rows.length;
