@@ -1,6 +1,8 @@
 """The page in a real browser (headless Chromium): upload, the timeline, alerts, history, recording
 and streaming with a fake microphone, the token form. The server is the suite's live tiny run."""
 
+import datetime as dt
+import re
 import time
 
 import httpx
@@ -99,9 +101,13 @@ def test_upload_shows_the_label_and_draws_the_timeline(browser, server, api, hap
 
     # The hover names the time, the label and each probability at the pointer.
     canvas = css(browser, "#timeline canvas")
-    ActionChains(browser).move_to_element_with_offset(canvas, canvas.size["width"] // 4, 0).perform()
+    ActionChains(browser).move_to_element_with_offset(canvas, -int(canvas.size["width"] * 0.2), 0).perform()  # 30 %
     hover = wait(browser, lambda d: css(d, "#timeline-hover").is_displayed() and css(d, "#timeline-hover"))
-    assert " s · " in hover.text and all(name in hover.text for name in support.CLASSES) or "silence" in hover.text
+    at, label = re.match(r"([\d.]+) s · (\w+)", hover.text).groups()
+    [window] = [w for w in stored["timeline"] if w["start"] <= float(at) < w["end"]]  # 1 s windows, 1 s hop
+    assert label == window["label"] and 1.0 < float(at) < 1.4
+    if window["voiced"]:
+        assert all(f"{name} {round(100 * p)} %" in hover.text for name, p in window["probabilities"].items())
 
     # The main view as a picture (a person looks at it in the test's folder when something is off).
     screenshot = tmp_path / "main-view.png"
@@ -179,6 +185,8 @@ def test_a_rule_set_in_the_form_fires_and_is_marked_on_the_timeline(browser, ser
 
 
 def test_history_lists_the_recording_and_draws_the_trend(browser, server, api):
+    from selenium.webdriver.support.ui import Select
+
     sad = ("sad.wav", support.wav_bytes(support.voices_clip(("sad",), seconds_each=2.0)), "audio/wav")
     [recording] = api.post("/api/recordings", files=[("files", sad)], data={"source": "upload"}).json()["recordings"]
     open_page(browser, server)
@@ -188,6 +196,10 @@ def test_history_lists_the_recording_and_draws_the_trend(browser, server, api):
     wait(browser, lambda d: d.execute_script(PAINTED, "#trend-chart") > 500, message="the trend chart is blank")
     today = recording["uploaded_at"][:10]
     assert css(browser, "#period-report-link").get_attribute("href").endswith(f"/api/reports/day/{today}/index.html")
+    Select(css(browser, "#trend-period")).select_by_value("week")
+    monday = dt.date.fromisoformat(today) - dt.timedelta(days=dt.date.fromisoformat(today).weekday())
+    wait(browser, lambda d: css(d, "#period-report-link").get_attribute("href")
+         .endswith(f"/api/reports/week/{monday}/index.html"))
     row[0].click()
     assert wait_for_new_recording(browser) == recording["id"]
     assert css(browser, "#overall-label").text.lower() == "sad"
@@ -241,20 +253,38 @@ def test_streaming_shows_live_updates_then_the_saved_recording(microphone_browse
     assert css(driver, "#overall-label").text.lower() == stored["label"]
 
 
+def enter_token(driver, server, token):
+    driver.get(server.url)
+    wait(driver, lambda d: css(d, "#token-form").is_displayed())
+    css(driver, "#token-input").clear()
+    css(driver, "#token-input").send_keys(token)
+    css(driver, "#token-submit").click()
+
+
 def test_the_page_asks_for_the_token_once_and_keeps_it(browser, token_server):
-    browser.get(token_server.url)
-    form = wait(browser, lambda d: css(d, "#token-form").is_displayed() and css(d, "#token-form"))
-    css(browser, "#token-input").send_keys("wrong")
-    css(browser, "#token-submit").click()
+    enter_token(browser, token_server, "wrong")
     wait(browser, lambda d: "wrong API token" in css(d, "#token-problem").text)
     css(browser, "#token-input").clear()
     css(browser, "#token-input").send_keys(TOKEN)
     css(browser, "#token-submit").click()
     wait(browser, lambda d: css(d, "#model-arch").text == "cnn_lstm_small")
-    assert not form.is_displayed()
+    assert not css(browser, "#token-form").is_displayed()
     # Kept for the session: a reload does not ask again, and links carry it.
     browser.refresh()
     wait(browser, lambda d: d.execute_script("return document.body.dataset.ready === 'true'"))
     assert not css(browser, "#token-form").is_displayed()
     css(browser, "nav [data-view=history]").click()
     wait(browser, lambda d: f"token={TOKEN}" in (css(d, "#period-report-link").get_attribute("href") or ""))
+
+
+def test_the_live_stream_carries_the_token(microphone_browser, token_server):
+    driver = microphone_browser
+    enter_token(driver, token_server, TOKEN)
+    wait(driver, lambda d: d.execute_script("return document.body.dataset.ready === 'true'"))
+    css(driver, "#stream-button").click()
+    wait(driver, lambda d: int(css(d, "#live-count").get_attribute("data-count") or 0) >= 2,
+         message="no live updates through the token-guarded WebSocket")
+    css(driver, "#stream-button").click()
+    recording_id = wait_for_new_recording(driver)
+    with httpx.Client(base_url=token_server.url, headers={"Authorization": f"Bearer {TOKEN}"}) as api:
+        assert api.get(f"/api/recordings/{recording_id}").json()["source"] == "stream"
