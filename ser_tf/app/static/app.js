@@ -58,7 +58,8 @@ function showHeader() {
   warning.textContent = model.demo ? model.warning || "This is a demo model: its labels are not to be trusted." : "";
   document.querySelectorAll(".legend").forEach((legend) => legend.replaceChildren(
     ...[...model.classes, "silence"].map((name) => el("span", { class: "legend-item" }, swatch(info.colours[name]), name))));
-  $("#limits").textContent = `Up to ${(info.limits.max_upload_bytes / 1e6).toFixed(0)} MB and `
+  // MB as the server counts them (--max-upload-mb: 1 MB = 1024 * 1024 bytes)
+  $("#limits").textContent = `Up to ${(info.limits.max_upload_bytes / 1048576).toFixed(0)} MB and `
     + `${Math.round(info.limits.max_duration_s)} s per file; WAV, FLAC, OGG or MP3.`;
   const label = $("#history-filters").label;
   label.replaceChildren(el("option", { value: "" }, "any"),
