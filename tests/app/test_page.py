@@ -117,6 +117,19 @@ def test_upload_shows_the_label_and_draws_the_timeline(browser, server, api, hap
     assert [e for e in browser.get_log("browser") if e["level"] == "SEVERE"] == []
 
 
+def test_a_demo_model_is_flagged_in_the_header(browser, server, monkeypatch):
+    real_info = server.service.info
+
+    def demo_info():  # the server runs in this process: its answer can be changed for one test
+        info = real_info()
+        return {**info, "model": {**info["model"], "demo": True, "warning": "demo model: trained on synthetic voices"}}
+
+    monkeypatch.setattr(server.service, "info", demo_info)
+    open_page(browser, server)
+    warning = css(browser, "#demo-warning")
+    assert warning.is_displayed() and warning.text == "demo model: trained on synthetic voices"
+
+
 def test_a_batch_lists_refused_files_and_keeps_audio_when_asked(browser, server, api, happy_clip, tmp_path):
     sad_clip = tmp_path / "sad voice.wav"
     sad_clip.write_bytes(support.wav_bytes(support.voices_clip(("sad",), seconds_each=3.0)))

@@ -98,6 +98,10 @@ export async function startStream({ name, storeAudio, onReady, onUpdate, onSaved
   socket.onmessage = (event) => {
     const message = JSON.parse(event.data);
     if (message.type === "ready") {
+      if (released) {  // stopped before the server was ready: nothing was heard
+        socket.send(JSON.stringify({ type: "stop" }));
+        return;
+      }
       capture.port.onmessage = (chunk) => socket.readyState === WebSocket.OPEN && socket.send(chunk.data);
       input.connect(capture);
       // Chrome renders only what leads to the speakers; the node outputs silence.
@@ -121,6 +125,7 @@ export async function startStream({ name, storeAudio, onReady, onUpdate, onSaved
     stop() {
       release();
       if (socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify({ type: "stop" }));
+      else if (socket.readyState === WebSocket.CONNECTING) socket.onopen = () => socket.close();
     },
   };
 }
