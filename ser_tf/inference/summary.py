@@ -17,10 +17,11 @@ from ser_tf.inference.results import SILENCE, LongPrediction, Prediction
 
 # Envelope resolution: columns across a figure or the page's canvas.
 ENVELOPE_BINS = 2000
-# matplotlib's "tab10" (the default colour cycle), as hex, so the page and the figures agree
-# without importing matplotlib; the i-th class takes the i-th colour.
+# matplotlib's "tab10" (the default colour cycle) as hex, so the page and the figures agree without
+# importing matplotlib; the i-th class takes the i-th colour. tab10's grey (#7f7f7f, the 8th: RAVDESS's
+# "surprised") is swapped for indigo, or that emotion would look like silence on a timeline.
 TAB10 = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
-         "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
+         "#8c564b", "#e377c2", "#393b79", "#bcbd22", "#17becf")
 SILENCE_COLOUR = "#bbbbbb"
 
 

@@ -3,7 +3,7 @@
 matplotlib is imported inside the functions, so importing ``ser_tf.report`` stays cheap, and
 pyplot is not used at all (see ``_figure``). Sizes are
 fixed in inches at ``DPI`` (a chart is the same number of pixels every time), and the colours are
-those of ``ser_tf.inference.summary``: matplotlib's tab10 by class index, silence light grey.
+those of ``ser_tf.inference.summary`` (``label_colours``): tab10 by class index, silence light grey.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ def emotion_order(names) -> List[str]:
 
 
 def stable_colours(emotions: Sequence[str]) -> Dict[str, str]:
-    """Label -> colour by canonical class index (tab10 holds all ten canonical emotions), so that
+    """Label -> colour by canonical class index (the palette holds all ten canonical emotions), so that
     an emotion keeps its colour from one period's report to the next whatever else was heard."""
     return label_colours([*CANONICAL_EMOTIONS, *(e for e in emotions if e not in CANONICAL_EMOTIONS)])
 

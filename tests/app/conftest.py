@@ -7,6 +7,7 @@ import httpx
 import pytest
 
 from tests.app import support
+from tests.real_components import unavailable
 from tests.storage import postgres
 
 postgres_server = postgres.postgres_server  # assigned: pytest finds fixtures by name
@@ -68,7 +69,7 @@ def _chromium(tmp_path_factory, *extra_flags):
     import shutil
 
     if not (shutil.which(CHROMIUM) and shutil.which(CHROMEDRIVER)):
-        pytest.skip("needs Chromium and its driver: apt-get install chromium chromium-driver "
+        unavailable("needs Chromium and its driver: apt-get install chromium chromium-driver "
                     "(.ci/run installs them)")
     os.environ["SE_OFFLINE"] = "true"
     from selenium import webdriver
