@@ -49,3 +49,7 @@ class DeviceError(SerError):
 class StorageError(SerError):
     """The app's database cannot be opened, migrated or written as asked (its URL, its schema
     version, a failed transaction)."""
+
+
+class MissingDependencyError(SerError):
+    """An optional package a feature needs is not installed; the message says what to install."""

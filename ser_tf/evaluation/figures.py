@@ -6,6 +6,7 @@ not accumulate open figures.
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 from typing import Mapping, Optional, Sequence
 
@@ -23,6 +24,7 @@ from ser_tf.utils.io import atomic_path  # noqa: E402
 
 __all__ = [
     "plot_confusion_matrix",
+    "confusion_matrix_png",
     "plot_roc_curves",
     "plot_training_curves",
     "plot_fold_metrics",
@@ -39,6 +41,15 @@ def _save(fig, path) -> Path:
     finally:
         plt.close(fig)
     return path
+
+
+def _png_bytes(fig) -> bytes:
+    buffer = io.BytesIO()
+    try:
+        fig.savefig(buffer, format="png", dpi=_DPI, bbox_inches="tight")
+    finally:
+        plt.close(fig)
+    return buffer.getvalue()
 
 
 def plot_confusion_matrix(
@@ -60,6 +71,18 @@ def plot_confusion_matrix(
             clip are left blank.
         title: figure title; a default says which kind of matrix it is.
     """
+    return _save(_confusion_figure(cm, class_names=class_names, normalize=normalize, title=title), path)
+
+
+def confusion_matrix_png(
+    cm, *, class_names: Sequence[str], normalize: bool = True, title: Optional[str] = None
+) -> bytes:
+    """The figure of :func:`plot_confusion_matrix` as PNG bytes, for loggers that take images
+    (TensorBoard, Weights & Biases) rather than files. Row-normalised by default."""
+    return _png_bytes(_confusion_figure(cm, class_names=class_names, normalize=normalize, title=title))
+
+
+def _confusion_figure(cm, *, class_names: Sequence[str], normalize: bool, title: Optional[str]):
     cm = np.asarray(cm, dtype=np.float64)
     n = len(class_names)
     if cm.shape != (n, n):
@@ -99,7 +122,7 @@ def plot_confusion_matrix(
     ax.set_xlabel("predicted emotion")
     ax.set_ylabel("true emotion")
     ax.set_title(title or default_title)
-    return _save(fig, path)
+    return fig
 
 
 def plot_roc_curves(

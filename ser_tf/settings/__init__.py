@@ -25,12 +25,13 @@ from ser_tf.config import apply_overrides, deep_merge, dump_config, set_key
 from ser_tf.errors import ConfigError, SerError
 from ser_tf.settings.base import Section, section
 from ser_tf.settings.sections import (
-    AudioConfig, AugmentConfig, DataConfig, DemoConfig, EncoderCacheConfig, FeaturesConfig, TrainConfig,
+    AudioConfig, AugmentConfig, DataConfig, DemoConfig, EncoderCacheConfig, FeaturesConfig, TrackingConfig,
+    TrainConfig,
 )
 
 __all__ = [
     "SerConfig", "DataConfig", "DemoConfig", "AudioConfig", "FeaturesConfig", "AugmentConfig",
-    "EncoderCacheConfig", "TrainConfig", "resolve", "from_run_config",
+    "EncoderCacheConfig", "TrackingConfig", "TrainConfig", "resolve", "from_run_config",
 ]
 
 DEFAULT_MODEL = {"arch": "cnn_lstm", "dropout": 0.3, "l2": 0.0}

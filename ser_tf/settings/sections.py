@@ -17,7 +17,7 @@ __all__ = [
     "DataConfig", "DemoConfig", "AudioConfig", "FeaturesConfig", "AugmentConfig", "NoiseAugment",
     "ShiftAugment", "PitchAugment", "StretchAugment", "BandpassAugment", "SpeedAugment",
     "GainAugment", "BabbleAugment", "SpecAugmentConfig",
-    "EarlyStoppingConfig", "ReduceLRConfig", "EncoderCacheConfig", "TrainConfig",
+    "EarlyStoppingConfig", "ReduceLRConfig", "EncoderCacheConfig", "TrackingConfig", "TrainConfig",
 ]
 
 
@@ -210,6 +210,19 @@ class EncoderCacheConfig(Section):
 
 
 @section
+class TrackingConfig(Section):
+    """What a run logs for experiment tracking (``train.tracking``), see ``ser_tf.training.tracking``.
+
+    The confusion matrix and the per-class recall are measured on the validation speakers only.
+    """
+
+    key: ClassVar[str] = "train.tracking"
+    tensorboard: bool = True  # logs/ in the run folder: Keras's scalars, hparams, recall, confusion matrix
+    confusion_matrix_every: int = 5  # epochs (>= 1) between confusion-matrix images; the last epoch always has one
+    wandb_project: Optional[str] = None  # Weights & Biases project (train.py --wandb PROJECT); null: no W&B
+
+
+@section
 class TrainConfig(Section):
     """Optimisation and device settings (``train:``)."""
 
@@ -238,3 +251,4 @@ class TrainConfig(Section):
     # (the top one), and each layer below at layer_lr_decay times the rate of the layer above.
     encoder_lr_scale: float = 0.1  # (0, 1]
     layer_lr_decay: float = 1.0  # (0, 1]; 1: one rate for all fine-tuned encoder layers
+    tracking: TrackingConfig = dataclasses.field(default_factory=TrackingConfig)

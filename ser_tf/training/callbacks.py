@@ -12,50 +12,73 @@ from ser_tf.runs import RunFolder
 from ser_tf.settings import TrainConfig
 
 
-class ValidationUA(keras.callbacks.Callback):
-    """Adds ``val_ua`` (unweighted average recall on the validation split) to the epoch logs.
+class ValidationMetrics(keras.callbacks.Callback):
+    """Scores the validation split after every epoch and adds ``val_ua`` (unweighted average
+    recall) to the epoch logs.
 
     Accuracy rewards the majority classes; UA is the figure we report, so model selection may
-    monitor it. It must come before the callbacks that read it (early stopping, CSV logger).
+    monitor it. It must come before the callbacks that read it (early stopping, CSV logger,
+    TensorBoard, the trackers of ``ser_tf.training.tracking``). The last epoch's metrics, as
+    ``ser_tf.evaluation.metrics.compute_metrics`` gives them (per-class recall, confusion matrix),
+    stay in ``metrics`` for the trackers.
 
     Args:
         dataset: the validation ``tf.data.Dataset`` of ``(waveform, label)`` batches, unshuffled.
         labels: int class indices of that dataset, in order, shape ``(n,)``.
+        class_names: the model's class names in output order; default ``"0"``, ``"1"``, ...
     """
 
-    def __init__(self, dataset, labels):
+    def __init__(self, dataset, labels, class_names=None):
         super().__init__()
         self.dataset = dataset
         self.labels = np.asarray(labels)
+        self.class_names = None if class_names is None else list(class_names)
+        self.metrics = None
 
     def on_epoch_end(self, epoch, logs=None):
-        if logs is None:
+        if logs is None or not self.labels.size:
             return
-        pred = np.argmax(self.model.predict(self.dataset, verbose=0), axis=-1)
-        recalls = [np.mean(pred[self.labels == c] == c) for c in np.unique(self.labels)]
-        logs["val_ua"] = float(np.mean(recalls))
+        from ser_tf.evaluation.metrics import compute_metrics
+
+        y_prob = self.model.predict(self.dataset, verbose=0)
+        if not np.all(np.isfinite(y_prob)):  # a diverged model: no score, and no crash mid-fit
+            self.metrics, logs["val_ua"] = None, float("nan")
+            return
+        names = self.class_names or [str(i) for i in range(y_prob.shape[-1])]
+        self.metrics = compute_metrics(self.labels, y_prob, class_names=names)
+        logs["val_ua"] = self.metrics["ua"]
 
 
 def _mode(monitor: str) -> str:
     return "min" if monitor.endswith("loss") else "max"
 
 
-def make_callbacks(*, train: TrainConfig, fold_dir: Path, val_dataset, val_labels, verbose: int):
+def make_callbacks(*, train: TrainConfig, fold_dir: Path, val_dataset, val_labels, verbose: int,
+                   tracking=None):
     """The standard callbacks, in the order they must run.
 
-    ``train`` (the config's section) decides which: ``ValidationUA`` when a monitor is ``val_ua``,
-    ``BackupAndRestore`` with ``checkpoint_every_epoch``, ``EarlyStopping``, and
-    ``ReduceLROnPlateau`` when ``reduce_lr`` is set and ``lr_schedule`` is ``constant``.
+    ``train`` (the config's section) decides which: ``ValidationMetrics`` when a monitor is
+    ``val_ua`` or something is tracked, ``BackupAndRestore`` with ``checkpoint_every_epoch``,
+    ``EarlyStopping``, ``ReduceLROnPlateau`` when ``reduce_lr`` is set and ``lr_schedule`` is
+    ``constant``, Keras's ``TensorBoard`` with ``tracking.tensorboard``, and last the
+    ``ser_tf.training.tracking.Tracker`` when a ``tracking`` context is given (its ``TrackingContext``;
+    hyperparameters, per-class recall, confusion-matrix images, W&B).
 
     Writes ``training_history.csv`` and TensorBoard logs (``logs/``) into ``fold_dir``, and keeps
     a per-epoch backup in ``fold_dir/backup`` (removed when the fold finishes) so that an
     interrupted run continues from its last finished epoch with ``--resume``.
     """
+    from ser_tf.training import tracking as tracking_lib
+
     folder = RunFolder(fold_dir)
     callbacks = []
     stop, reduce = train.early_stopping, train.reduce_lr
-    if "val_ua" in {stop.monitor, reduce.monitor if reduce else ""}:
-        callbacks.append(ValidationUA(val_dataset, val_labels))
+    tracked = tracking is not None and bool(train.tracking.tensorboard or train.tracking.wandb_project)
+    validation = None
+    if tracked or "val_ua" in {stop.monitor, reduce.monitor if reduce else ""}:
+        class_names = tracking.class_names if tracking is not None else None
+        validation = ValidationMetrics(val_dataset, val_labels, class_names=class_names)
+        callbacks.append(validation)
     if train.checkpoint_every_epoch:
         callbacks.append(keras.callbacks.BackupAndRestore(str(folder.backup)))
     if stop.monitor not in ("val_loss", "val_accuracy", "val_ua"):
@@ -85,5 +108,9 @@ def make_callbacks(*, train: TrainConfig, fold_dir: Path, val_dataset, val_label
             )
         )
     callbacks.append(keras.callbacks.CSVLogger(str(folder.history_csv), append=True))
-    callbacks.append(keras.callbacks.TensorBoard(log_dir=str(folder.logs), write_graph=False))
+    if train.tracking.tensorboard:
+        callbacks.append(keras.callbacks.TensorBoard(log_dir=str(folder.logs), write_graph=False))
+    if tracked:
+        callbacks.append(tracking_lib.make_trackers(validation, context=tracking, log_dir=folder.logs,
+                                                    fold_dir=fold_dir))
     return callbacks

@@ -47,6 +47,10 @@ def build_parser() -> argparse.ArgumentParser:
                         help="override a config key, e.g. --set train.learning_rate=3e-4 (repeatable)")
     parser.add_argument("--resume", type=Path, default=None, metavar="RUN",
                         help="continue an interrupted run folder: finished folds are kept")
+    parser.add_argument("--wandb", default=None, metavar="PROJECT",
+                        help="also log to this Weights & Biases project (hyperparameters, metrics, per-class "
+                        "recall, confusion matrix); offline into the run folder unless logged in. Needs the "
+                        "optional extra: pip install -r requirements-extras.txt")
     parser.add_argument("--pretrain", action="store_true",
                         help="self-supervised HuBERT pretraining on the (unlabelled) --data instead of classification")
     add_output_flags(parser)
@@ -56,7 +60,11 @@ def build_parser() -> argparse.ArgumentParser:
 def resolve_config(args, parser) -> SerConfig:
     """The defaults, the recipe, then the flags, then ``--set`` overrides (last wins), checked
     once by ``ser_tf.settings.resolve``. ``--resume`` reads the run folder's own config."""
+    if args.pretrain and args.wandb is not None:
+        parser.error("--wandb tracks classifier training, not --pretrain")
     if args.resume is not None:
+        if args.wandb is not None:
+            parser.error("--wandb cannot be combined with --resume: a resumed run keeps its own config")
         return from_run_config(load_config(RunFolder(args.resume).config))
     path = args.config or recipe_path(args.arch)
     if args.config is None and not path.is_file():
@@ -75,6 +83,7 @@ def resolve_config(args, parser) -> SerConfig:
         "train.epochs": args.epochs,
         "train.batch_size": args.batch_size,
         "seed": args.seed,
+        "train.tracking.wandb_project": args.wandb,
     }
     config = resolve(recipe, flags=flags, overrides=args.overrides)
     if args.speaker_pattern is not None and not any(
@@ -99,6 +108,11 @@ def main(argv=None) -> int:
     try:
         config = resolve_config(args, parser)
         start_tensorflow(args)  # without its start-up noise, unless --verbose
+        from ser_tf.training.tracking import check_settings, require_wandb
+
+        check_settings(config.train.tracking)
+        if config.train.tracking.wandb_project:
+            require_wandb()  # a missing optional extra fails before any data is read or model built
         from ser_tf.models.registry import get_arch
 
         get_arch(config.arch)  # an unknown arch fails before any data is read

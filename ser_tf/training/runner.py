@@ -25,6 +25,7 @@ from ser_tf.settings import SerConfig
 from ser_tf.training import callbacks as callbacks_lib
 from ser_tf.training import optim, runtime as runtime_lib
 from ser_tf.training.targets import check_labels, loss_from_config
+from ser_tf.training.tracking import tracking_context
 from ser_tf.utils.io import atomic_path, write_json, write_text
 from ser_tf.utils import progress
 
@@ -167,8 +168,11 @@ def _fit_end_to_end(split, bundle, config: SerConfig, *, fold_dir: Path, rt, str
         )
         # Creating the optimizer's slots now keeps TensorFlow from tracing the first step twice.
         model.optimizer.build(model.trainable_variables)
+    tracking = tracking_context(config, class_names=bundle.label_set.classes, fold_dir=fold_dir,
+                                split_name=split.name)
     cbs = callbacks_lib.make_callbacks(
-        train=train_cfg, fold_dir=fold_dir, val_dataset=val_ds, val_labels=val_labels, verbose=verbose
+        train=train_cfg, fold_dir=fold_dir, val_dataset=val_ds, val_labels=val_labels, verbose=verbose,
+        tracking=tracking,
     )
     spec = get_arch(config.arch)
     if spec.make_callbacks is not None:

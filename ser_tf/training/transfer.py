@@ -381,6 +381,7 @@ def train_transfer(split, bundle, config: SerConfig, *, plan: TransferPlan, fold
     from ser_tf.models.registry import build_model
     from ser_tf.training import callbacks as callbacks_lib, optim
     from ser_tf.training.targets import loss_from_config
+    from ser_tf.training.tracking import tracking_context
 
     train_cfg = config.train
     n_classes = len(bundle.label_set.classes)
@@ -436,8 +437,10 @@ def train_transfer(split, bundle, config: SerConfig, *, plan: TransferPlan, fold
         else:
             fitted.build_optimizers()
     val_labels = encoded["val"][0].labels
+    tracking = tracking_context(config, class_names=bundle.label_set.classes, fold_dir=fold_dir,
+                                split_name=split.name)
     cbs = callbacks_lib.make_callbacks(train=train_cfg, fold_dir=fold_dir, val_dataset=datasets["val"],
-                                       val_labels=val_labels, verbose=verbose)
+                                       val_labels=val_labels, verbose=verbose, tracking=tracking)
     class_weight = None
     if config.data.balance == "class_weight":
         class_weight = balance.class_weights(train_labels, num_classes=n_classes)

@@ -82,3 +82,26 @@ def test_speaker_pattern_reaches_the_folder_scanner_and_gives_a_speaker_split(fo
     assert split.method == "speaker" and split.speaker_independent
     speakers = [{r.speaker for r in getattr(split, part)} for part in ("train", "val", "test")]
     assert all(speakers) and not (speakers[0] & speakers[2]) and not (speakers[1] & speakers[2])
+
+
+def test_wandb_flag_sets_the_project_and_conflicting_flags_are_refused(tmp_path, capsys):
+    assert _resolve("--wandb", "ser-tf").train.tracking.wandb_project == "ser-tf"
+    assert _resolve().train.tracking.wandb_project is None and _resolve().train.tracking.tensorboard
+    for extra in (["--resume", str(tmp_path)], ["--pretrain"]):
+        with pytest.raises(SystemExit):
+            _resolve("--wandb", "ser-tf", *extra)
+    assert "--wandb cannot be combined with --resume" in capsys.readouterr().err
+
+
+def test_wandb_without_the_package_fails_before_training(tmp_path, monkeypatch, capsys):
+    import sys
+
+    from ser_tf.training.cli import main
+
+    # wandb may be installed here; a None entry in sys.modules is how Python spells "not importable".
+    monkeypatch.setitem(sys.modules, "wandb", None)
+    out = tmp_path / "run"
+    assert main(["--wandb", "ser-tf", "--out", str(out), "--epochs", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "pip install -r requirements-extras.txt" in err and "Traceback" not in err
+    assert not out.exists()  # nothing was read, built or trained

@@ -1,6 +1,7 @@
 """train.py as a user runs it: one short run on a small generated demo corpus, every artefact checked."""
 
 import csv
+import importlib.util
 import json
 import os
 import subprocess
@@ -24,8 +25,8 @@ TINY = [
 ]
 
 
-def _train(args, cwd, timeout=600, models=None):
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", PYTHONPATH=str(ROOT))
+def _train(args, cwd, timeout=600, models=None, extra_env=None):
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", PYTHONPATH=str(ROOT), **(extra_env or {}))
     env.pop(runs.MODELS_ENV, None)
     if models is not None:
         env[runs.MODELS_ENV] = str(models)
@@ -42,14 +43,25 @@ def demo_root(tmp_path_factory):
     return ensure_demo_corpus(tmp_path_factory.mktemp("demo"), n_speakers=6, clips_per_emotion=1)
 
 
+def _wandb_args(home):
+    """``--wandb`` and an offline, sandboxed W&B environment when the optional extra is installed
+    (the same run then also checks the W&B logging; never any network)."""
+    if importlib.util.find_spec("wandb") is None:
+        return [], {}
+    env = {"WANDB_MODE": "offline", "WANDB_CONFIG_DIR": str(home / "config"),
+           "WANDB_CACHE_DIR": str(home / "cache"), "WANDB_DATA_DIR": str(home / "data")}
+    return ["--wandb", "ser-tf-test"], env
+
+
 @pytest.fixture(scope="module")
 def trained(demo_root, tmp_path_factory):
     """One run, written where $SER_TF_MODELS says (not ./models); returns (run folder, process)."""
     cwd = tmp_path_factory.mktemp("work")
+    wandb_args, wandb_env = _wandb_args(cwd / "wandb-home")
     proc = _train(
         ["--arch", "cnn_lstm_small", "--data", f"demo={demo_root}", "--epochs", "2", "--batch-size", "8",
-         "--seed", "7", *TINY],
-        cwd=cwd, models=cwd / "shared-models",
+         "--seed", "7", *TINY, *wandb_args],
+        cwd=cwd, models=cwd / "shared-models", extra_env=wandb_env,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert not (cwd / runs.DEFAULT_MODELS_DIR).exists()  # training honours $SER_TF_MODELS
@@ -191,3 +203,92 @@ def test_kfold_reports_mean_and_std_and_resume_keeps_finished_folds(demo_root, t
     assert "[fold-1] finished earlier; kept" in proc.stdout
     assert folds[0].model_keras.stat().st_mtime_ns == kept
     assert folds[1].report.metrics.is_file()
+
+
+def _event_values(log_dir):
+    """``{tag: {step: summary value}}`` of every event file directly in ``log_dir``."""
+    import tensorflow as tf
+
+    found = {}
+    for path in sorted(log_dir.glob("events.out.tfevents.*")):
+        for event in tf.compat.v1.train.summary_iterator(str(path)):
+            for value in event.summary.value:
+                found.setdefault(value.tag, {})[event.step] = value
+    return found
+
+
+def test_tensorboard_logs_hparams_per_class_recall_and_confusion_matrix(trained):
+    """Two epochs with the default confusion_matrix_every (5): recall at both epochs, the image at
+    the last one only (step 1; steps are Keras's 0-based epochs)."""
+    import io
+
+    import tensorflow as tf
+    from PIL import Image
+    from tensorboard.plugins.hparams import plugin_data_pb2
+
+    run, _ = trained
+    classes = json.loads(run.labels.read_text())["classes"]
+    session = _event_values(run.logs)["_hparams_/session_start_info"][0]
+    content = plugin_data_pb2.HParamsPluginData.FromString(session.metadata.plugin_data.content)
+    hparams = {key: value.WhichOneof("kind") and getattr(value, value.WhichOneof("kind"))
+               for key, value in content.session_start_info.hparams.items()}
+    assert hparams["seed"] == 7 and hparams["train.batch_size"] == 8 and hparams["model.arch"] == "cnn_lstm_small"
+    assert hparams["model.rnn_units"] == 8 and hparams["classes"] == ",".join(classes)
+
+    validation = _event_values(run.logs / "validation")
+    recall_tags = {tag for tag in validation if tag.startswith("recall/")}
+    assert recall_tags == {f"recall/{name}" for name in classes}  # every demo speaker has every emotion
+    for tag in recall_tags:
+        values = {step: float(tf.make_ndarray(v.tensor)) for step, v in validation[tag].items()}
+        assert sorted(values) == [0, 1] and all(0.0 <= x <= 1.0 for x in values.values()), (tag, values)
+    assert sorted(validation["epoch_ua"]) == [0, 1]  # Keras's own scalars carry the UA too
+    images = validation["confusion_matrix"]
+    assert sorted(images) == [1]
+    width, height, png = images[1].tensor.string_val
+    image = np.asarray(Image.open(io.BytesIO(png)))
+    assert image.shape[:2] == (int(height), int(width)) and image.shape[0] > 200
+
+
+def _wandb_records(path):
+    """The protobuf records of a W&B ``.wandb`` transaction log: wandb's LevelDB-style framing (a
+    7-byte file header, 32 KiB blocks of chunks with a 7-byte ``crc32, length, type`` header),
+    read here because wandb 0.31 writes no ``wandb-summary.json`` for an offline run."""
+    import struct
+
+    from wandb.proto import wandb_internal_pb2
+
+    data, block, pos, pending, records = path.read_bytes(), 32768, 7, b"", []
+    assert data[:4] == b":W&B"
+    while pos + 7 <= len(data):
+        if block - pos % block < 7:  # a block's tail too short for a header is padding
+            pos += block - pos % block
+            continue
+        _, length, kind = struct.unpack("<IHB", data[pos:pos + 7])
+        pending += data[pos + 7:pos + 7 + length]
+        pos += 7 + length
+        if kind in (1, 4):  # a full record, or the last chunk of one
+            records.append(wandb_internal_pb2.Record.FromString(pending))
+            pending = b""
+    return records
+
+
+def test_wandb_offline_run_logs_config_metrics_recall_and_confusion_matrix(trained):
+    pytest.importorskip("wandb", reason="wandb is an optional extra: pip install -r requirements-extras.txt")
+    run, _ = trained
+    classes = json.loads(run.labels.read_text())["classes"]
+    (folder,) = (run.path / "wandb").glob("offline-run-*")
+    records = _wandb_records(next(folder.glob("run-*.wandb")))
+    (started,) = [r.run for r in records if r.WhichOneof("record_type") == "run"]
+    assert started.project == "ser-tf-test" and started.run_group == run.path.name
+    assert started.display_name == "holdout"
+    config = {item.key: json.loads(item.value_json) for item in started.config.update}
+    assert config["seed"] == 7 and config["train"]["batch_size"] == 8 and config["classes"] == classes
+    rows = [{"/".join(item.nested_key) or item.key: json.loads(item.value_json) for item in r.history.item}
+            for r in records if r.WhichOneof("record_type") == "history"]
+    assert [row["epoch"] for row in rows] == [1, 2] and [row["_step"] for row in rows] == [0, 1]
+    for row in rows:
+        assert {"loss", "accuracy", "val_loss", "val_accuracy", "val_ua"} <= set(row)
+        assert all(0.0 <= row[f"val_recall/{name}"] <= 1.0 for name in classes)
+    assert "val_confusion_matrix/path" not in rows[0]  # the image: at the last epoch only (default every 5)
+    image = folder / "files" / rows[1]["val_confusion_matrix/path"]
+    assert rows[1]["val_confusion_matrix/_type"] == "image-file" and image.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
