@@ -12,6 +12,7 @@ through :class:`RunFolder`; no other module spells out an artefact's file name::
             model.keras, model.h5      the best weights (selected on validation speakers)
             training_history.csv       per-epoch metrics
             logs/                      TensorBoard logs
+            wandb/                     with train.py --wandb: the fold's W&B run (offline-run-* without a login)
             backup/                    per-epoch backup of an unfinished fold (for --resume)
             selection.json             the validation score the model was selected on
             report/                    metrics.json, report.md and the figures (test speakers;
@@ -128,6 +129,12 @@ class RunFolder:
     def backup(self) -> Path:
         """``backup/``: the per-epoch backup of a fold still training; gone once it finishes."""
         return self.path / "backup"
+
+    @property
+    def wandb(self) -> Path:
+        """``wandb/``: the fold's Weights & Biases run files (``train.py --wandb``); wandb names
+        this folder itself inside the folder it is given."""
+        return self.path / "wandb"
 
     @property
     def selection(self) -> Path:

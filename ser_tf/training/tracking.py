@@ -272,5 +272,5 @@ def make_trackers(validation, *, context: TrackingContext, log_dir: Path, fold_d
     if context.settings.tensorboard:
         sinks.append(TensorBoardSink(log_dir))
     if context.settings.wandb_project:
-        sinks.append(WandbSink(context.settings.wandb_project, fold_dir))
+        sinks.append(WandbSink(context.settings.wandb_project, fold_dir))  # wandb adds RunFolder.wandb
     return Tracker(validation, context=context, sinks=sinks) if sinks else None

@@ -276,7 +276,7 @@ def test_wandb_offline_run_logs_config_metrics_recall_and_confusion_matrix(train
     pytest.importorskip("wandb", reason="wandb is an optional extra: pip install -r requirements-extras.txt")
     run, _ = trained
     classes = json.loads(run.labels.read_text())["classes"]
-    (folder,) = (run.path / "wandb").glob("offline-run-*")
+    (folder,) = run.wandb.glob("offline-run-*")
     records = _wandb_records(next(folder.glob("run-*.wandb")))
     (started,) = [r.run for r in records if r.WhichOneof("record_type") == "run"]
     assert started.project == "ser-tf-test" and started.run_group == run.path.name
