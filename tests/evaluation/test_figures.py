@@ -32,6 +32,20 @@ def test_confusion_matrices_counts_and_normalised_with_empty_row(tmp_path):
         figures.plot_confusion_matrix([[1, 2]], class_names=names, path=tmp_path / "bad.png")
 
 
+
+def test_confusion_matrix_png_is_the_normalised_file_figure_in_memory(tmp_path):
+    cm = [[5, 1, 0], [2, 3, 0], [0, 0, 0]]
+    names = ["neutral", "happy", "surprised"]
+    before = plt.get_fignums()
+    png = figures.confusion_matrix_png(cm, class_names=names, title="epoch 3")
+    assert plt.get_fignums() == before
+    path = figures.plot_confusion_matrix(cm, class_names=names, normalize=True, title="epoch 3",
+                                         path=tmp_path / "cmn.png")
+    assert png == path.read_bytes()  # one drawing, two destinations
+    assert_png(path)
+    with pytest.raises(ParameterError, match=r"\(3, 3\)"):
+        figures.confusion_matrix_png([[1, 2]], class_names=names)
+
 def test_roc_curves_with_a_one_sided_class(tmp_path, rng):
     y_true = rng.integers(0, 2, size=60)  # class 2 never occurs
     y_prob = rng.dirichlet(np.ones(3), size=60)
