@@ -1,7 +1,8 @@
 """Experiment tracking: what a training run shows in TensorBoard and, on request, in Weights & Biases.
 
-Keras's own ``TensorBoard`` callback writes the per-epoch scalars (loss, accuracy, ``ua`` under
-``logs/train`` and ``logs/validation``). On top of it, :class:`Tracker` sends to every sink:
+Keras's own ``TensorBoard`` callback writes the per-epoch scalars (loss and accuracy under
+``logs/train`` and ``logs/validation``, and the validation UA as ``epoch_ua`` under
+``logs/validation``). On top of it, :class:`Tracker` sends to every sink:
 
 * the hyperparameters: TensorBoard's HParams plug-in (the whole resolved config, flattened to
   ``train.learning_rate``-style keys, written to ``logs/``), and the W&B run's config;
