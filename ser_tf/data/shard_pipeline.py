@@ -15,8 +15,9 @@ of a few thousand clips), the shards are read in clip-id order, which is the ord
 pipeline is given, and a full-buffer shuffle with the same seed draws the same permutation: the
 batches, and so the trained model and its metrics, are those of ``make_dataset`` on the source
 files (tested). A larger part is streamed: each epoch reads the shards in a fresh seeded order,
-``cycle_length`` of them interleaved clip by clip, into the bounded buffer. Evaluation parts are
-always read in clip-id order, so predictions pair with their records.
+``cycle_length`` of them read in parallel and interleaved clip by clip, into the bounded buffer.
+Evaluation parts are always read in clip-id order (one shard after the other), so predictions
+pair with their records.
 """
 
 from __future__ import annotations
@@ -102,16 +103,16 @@ def make_shard_dataset(
     check_shard_sizes(shard_set, shards)  # a truncated shard fails here, by name, before training
     files = tf.constant([shard_set.shard_files[j] for j in shards])
     streamed = shuffle and len(ids) > int(shuffle_buffer)
-    if streamed:  # a fresh shard order each epoch, shards interleaved clip by clip
-        files_ds = tf.data.Dataset.from_tensor_slices(files).shuffle(
-            len(shards), seed=seed, reshuffle_each_iteration=True)
-        block = 1
-    else:  # clip-id order: whole shards one after the other, read ahead in parallel
-        files_ds = tf.data.Dataset.from_tensor_slices(files)
+    files_ds = tf.data.Dataset.from_tensor_slices(files)
+    if streamed:  # a fresh shard order each epoch, shards read in parallel and interleaved clip by clip
+        files_ds = files_ds.shuffle(len(shards), seed=seed, reshuffle_each_iteration=True)
+        ds = files_ds.interleave(tf.data.TFRecordDataset, cycle_length=min(int(cycle_length), len(shards)),
+                                 block_length=1, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    else:
+        # Clip-id order: whole shards one after the other. Not in parallel: a parallel interleave
+        # buffers ahead in every open shard, up to a shard's worth each (measured: +0.5 GB).
         block = max(s["clips"] for s in shard_set.manifest["shards"])
-    ds = files_ds.interleave(
-        tf.data.TFRecordDataset, cycle_length=min(int(cycle_length), len(shards)), block_length=block,
-        num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+        ds = files_ds.interleave(tf.data.TFRecordDataset, cycle_length=1, block_length=block)
 
     table = tf.lookup.StaticHashTable(
         tf.lookup.KeyValueTensorInitializer(tf.constant(ids, tf.int64), tf.constant(labels, tf.int32)),

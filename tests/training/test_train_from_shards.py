@@ -36,18 +36,36 @@ def _history(run):
         return list(csv.DictReader(fh))
 
 
-def test_training_from_shards_gives_the_metrics_of_training_from_files(shard_export, tmp_path, capsys):
+@pytest.fixture(scope="module")
+def two_runs(shard_export, tmp_path_factory):
+    """The same recipe and seed trained from the corpus files and from their shards."""
     corpus, shards = shard_export
-    from_files, from_shards = runs.RunFolder(tmp_path / "files"), runs.RunFolder(tmp_path / "shards")
+    folder = tmp_path_factory.mktemp("runs")
+    from_files, from_shards = runs.RunFolder(folder / "files"), runs.RunFolder(folder / "shards")
     assert main([*TINY, "--data", f"demo={corpus}", "--out", str(from_files.path)]) == 0
     assert main([*TINY, "--data", f"tfrecord={shards}", "--out", str(from_shards.path)]) == 0
-    capsys.readouterr()
+    return from_files, from_shards
+
+
+def test_training_from_shards_gives_the_metrics_of_training_from_files(two_runs, shard_export):
+    from_files, from_shards = two_runs
+    shards = shard_export[1]
     expected = json.loads(from_files.report.metrics.read_text())
     got = json.loads(from_shards.report.metrics.read_text())
     assert got["protocol"].pop("shards") == str(shards)
     assert got == expected  # every figure, the split and its speakers, to the last digit
     assert _history(from_shards) == _history(from_files)
     assert len(_history(from_files)) == 2 and expected["protocol"]["speaker_independent"] is True
+
+
+def test_evaluating_on_shards_scores_the_run_like_the_files(two_runs, shard_export, tmp_path):
+    from ser_tf.evaluation.scoring import evaluate_model
+
+    corpus, shards = shard_export
+    run = str(two_runs[0].path)
+    expected = evaluate_model(run, data_specs=[f"demo={corpus}"], out_dir=tmp_path / "f", split="speaker")
+    got = evaluate_model(run, data_specs=[f"tfrecord={shards}"], out_dir=tmp_path / "s", split="speaker")
+    assert got == expected and got["protocol"]["test"]["n_clips"] == 8
 
 
 def test_training_refuses_a_truncated_shard_by_name(shard_export, tmp_path, capsys):
