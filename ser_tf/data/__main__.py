@@ -160,7 +160,8 @@ def _export(bundle, splits, args) -> None:
         bundle.records, classes=bundle.label_set.classes, out=args.export_tfrecord, splits=splits,
         shard_size=args.shard_size, label_set_name=bundle.label_set.name,
         extra={"roots": dict(bundle.roots), "is_demo": bool(bundle.is_demo),
-               "skipped": len(bundle.skipped), "dropped": {str(k): v for k, v in bundle.dropped.items()}},
+               "skipped": [list(s) for s in bundle.skipped], "duplicates": [list(d) for d in bundle.duplicates],
+               "dropped": {str(k): v for k, v in bundle.dropped.items()}},
     )
     counts = manifest["counts"]
     print(f"wrote {counts['clips']} clips in {counts['shards']} shard(s) and {MANIFEST_FILE} to "

@@ -246,9 +246,12 @@ def _load_shards(root: str, *, labels, require_all: bool) -> DataBundle:
     samples = {c["path"]: c["samples"] for c in manifest["clips"]}
     return DataBundle(
         records=kept, label_set=label_set,
-        dropped=Counter({LABEL_DROP + e: n for e, n in label_dropped.items()}),
+        dropped=Counter({**(manifest.get("dropped") or {}), **{LABEL_DROP + e: n for e, n in label_dropped.items()}}),
         roots=dict(manifest.get("roots") or {TFRECORD: root}), is_demo=bool(manifest.get("is_demo")),
         durations={r.path: samples[r.path] / shard_set.sample_rate for r in kept}, shards=shard_set,
+        # What the export's load_data left out, so a summary from the shards reads like one from the folders.
+        skipped=[tuple(s) for s in manifest.get("skipped") or []],
+        duplicates=[tuple(d) for d in manifest.get("duplicates") or []],
     )
 
 

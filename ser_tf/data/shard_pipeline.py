@@ -114,22 +114,23 @@ def make_shard_dataset(
         block = max(s["clips"] for s in shard_set.manifest["shards"])
         ds = files_ds.interleave(tf.data.TFRecordDataset, cycle_length=1, block_length=block)
 
-    table = tf.lookup.StaticHashTable(
-        tf.lookup.KeyValueTensorInitializer(tf.constant(ids, tf.int64), tf.constant(labels, tf.int32)),
-        default_value=-1)
+    # The label of every clip id, -1 for clips outside the part (4 bytes a clip of the corpus).
+    label_of = np.full(len(shard_set.records), -1, np.int32)
+    label_of[ids] = labels
+    label_of = tf.constant(label_of)
 
     @tf.autograph.experimental.do_not_convert
     def parse(serialized):
         example = tf.io.parse_single_example(serialized, _SPEC)
-        return example["audio"], table.lookup(example["index"])
+        return example["audio"], tf.gather(label_of, example["index"])
 
     @tf.autograph.experimental.do_not_convert
     def decode(audio_bytes, label):
         return tf.io.decode_raw(audio_bytes, tf.int16, little_endian=True), label
 
-    ds = ds.map(parse, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    ds = ds.map(parse, num_parallel_calls=tf.data.AUTOTUNE)
     ds = ds.filter(lambda _, label: label >= 0)  # the part's clips only
-    ds = ds.map(decode, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    ds = ds.map(decode, num_parallel_calls=tf.data.AUTOTUNE)
     ds = ds.apply(tf.data.experimental.assert_cardinality(len(ids)))
     buffer = min(len(ids), int(shuffle_buffer)) if shuffle else 0
     return finish_dataset(ds, training=training, shuffle_buffer=buffer, seed=seed, audio=audio,

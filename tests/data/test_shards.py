@@ -63,6 +63,9 @@ def test_load_data_reads_the_manifest_and_the_stored_split_is_the_exported_one(s
 
     (expected,) = make_splits(from_files.records, method="speaker", seed=7)
     assert split.parts() == expected.parts()
+    from ser_tf.data.summary import summarize
+
+    assert summarize(from_shards, [split]) == summarize(from_files, [expected])  # what the CLI prints
     with pytest.raises(DataError, match="stores a 'speaker' split but the run asks for 'kfold'"):
         stored_splits(from_shards.shards, from_shards.records, method="kfold")
     # A label set that keeps fewer emotions filters the stored parts the same way.
