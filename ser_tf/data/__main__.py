@@ -7,6 +7,10 @@ second. Examples::
     python -m ser_tf.data                                   # the built-in demo corpus
     python -m ser_tf.data --data ravdess=/data/ravdess --split kfold
     python -m ser_tf.data --data ravdess=/data/r --data tess=/data/t --labels common6 --json
+    python -m ser_tf.data --data ravdess=/data/r --export-tfrecord /data/r-shards --shard-size 1000
+    python -m ser_tf.data --data tfrecord=/data/r-shards --verify
+
+Exporting (``--export-tfrecord``) and reading shards (``--data tfrecord=DIR``) import TensorFlow.
 
 Exit status 2 with a one-line message on stderr for bad arguments or unusable data.
 """
@@ -23,9 +27,11 @@ from typing import Optional, Sequence
 from ser_tf.data.corpora import corpus_names
 from ser_tf.data.labels import LABEL_SETS
 from ser_tf.data.manifest import load_data
+from ser_tf.data.shard_files import MANIFEST_FILE, TFRECORD, verify_shards
+from ser_tf.data.shards import DEFAULT_SHARD_SIZE, export_shards, stored_splits
 from ser_tf.data.splits import METHODS, make_splits
 from ser_tf.data.summary import summarize, summary_dict
-from ser_tf.errors import DataError, ParameterError
+from ser_tf.errors import AudioError, DataError, ParameterError
 from ser_tf.settings import DataConfig, SerConfig
 from ser_tf.utils.cli import HelpFormatter, add_output_flags, apply_output_flags
 
@@ -42,7 +48,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--data", action="append", metavar="CORPUS=PATH", default=None,
-        help=f"a corpus to read, repeatable; CORPUS is one of {', '.join(corpus_names())}. "
+        help=f"a corpus to read, repeatable; CORPUS is one of {', '.join(corpus_names())}, or "
+        f"{TFRECORD}=DIR for shards written by --export-tfrecord. "
         "None given: the built-in demo corpus",
     )
     parser.add_argument(
@@ -74,6 +81,18 @@ def build_parser() -> argparse.ArgumentParser:
         help="do not open the files (faster; unreadable files go unnoticed until training)",
     )
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
+    parser.add_argument(
+        "--export-tfrecord", metavar="OUT", default=None,
+        help="also write the clips as TFRecord shards (16 kHz int16 audio, labels, speakers) and a "
+        "manifest with the split into OUT (a new folder; any tf.io.gfile path, e.g. gs://)",
+    )
+    parser.add_argument("--shard-size", type=int, default=DEFAULT_SHARD_SIZE,
+                        help="clips per shard of --export-tfrecord")
+    parser.add_argument(
+        "--verify", action="store_true",
+        help="with --data tfrecord=DIR: read every shard (size, SHA-256, records) and report the bad "
+        "ones; exit status 1 if any",
+    )
     add_output_flags(parser)
     return parser
 
@@ -82,6 +101,18 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     apply_output_flags(args)
+    if args.export_tfrecord and args.split == "none":
+        parser.error("--export-tfrecord stores the split in the manifest; choose a --split other than none")
+    if args.export_tfrecord and args.no_probe:
+        parser.error("--export-tfrecord decodes every clip; --no-probe does not apply")
+    if args.shard_size < 1:
+        parser.error(f"--shard-size must be >= 1 clip, got {args.shard_size}")
+    if args.verify and not any(spec.strip().lower().startswith(TFRECORD) for spec in args.data or ()):
+        parser.error("--verify checks shards: give --data tfrecord=DIR")
+    if args.export_tfrecord or any(spec.strip().lower().startswith(TFRECORD) for spec in args.data or ()):
+        from ser_tf.utils.cli import start_tensorflow
+
+        start_tensorflow(args)  # shards are read and written with tf.io; quietly
     scan_options = None
     if args.speaker_pattern is not None:
         if not any(spec.strip().lower().startswith("folder") for spec in args.data or ()):
@@ -95,13 +126,19 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                 args.data, labels=args.labels, probe=not args.no_probe,
                 dedupe_content=not args.no_probe, scan_options=scan_options,
             )
+            if args.verify:
+                return _verify(bundle.shards)
             splits = None
-            if args.split != "none":
+            if bundle.shards is not None and args.split != "none":
+                splits = stored_splits(bundle.shards, bundle.records, method=args.split)
+            elif args.split != "none":
                 splits = make_splits(
                     bundle.records, method=args.split, val_fraction=args.val_fraction,
                     test_fraction=args.test_fraction, n_folds=args.n_folds, seed=args.seed,
                 )
-        except (DataError, ParameterError) as err:
+            if args.export_tfrecord:
+                _export(bundle, splits, args)
+        except (DataError, ParameterError, AudioError) as err:
             _print_warnings(caught)
             print(f"error: {err}", file=sys.stderr)
             return 2
@@ -116,6 +153,28 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except BrokenPipeError:  # `... | head`: the reader left; not an error of ours
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0
+
+
+def _export(bundle, splits, args) -> None:
+    manifest = export_shards(
+        bundle.records, classes=bundle.label_set.classes, out=args.export_tfrecord, splits=splits,
+        shard_size=args.shard_size, label_set_name=bundle.label_set.name,
+        extra={"roots": dict(bundle.roots), "is_demo": bool(bundle.is_demo),
+               "skipped": [list(s) for s in bundle.skipped], "duplicates": [list(d) for d in bundle.duplicates],
+               "dropped": {str(k): v for k, v in bundle.dropped.items()}},
+    )
+    counts = manifest["counts"]
+    print(f"wrote {counts['clips']} clips in {counts['shards']} shard(s) and {MANIFEST_FILE} to "
+          f"{args.export_tfrecord}", file=sys.stderr)
+
+
+def _verify(shard_set) -> int:
+    report = verify_shards(shard_set)
+    for path, reason in report.bad:
+        print(f"bad shard: {path}: {reason}", file=sys.stderr)
+    total = len(shard_set.manifest["shards"])
+    print(f"{len(report.good)} of {total} shard(s) good ({report.clips} clips); {len(report.bad)} bad")
+    return 0 if report.ok else 1
 
 
 def _print_warnings(caught) -> None:

@@ -41,6 +41,7 @@ from ser_tf.data.corpora import (
 )
 from ser_tf.data.labels import LabelSet, apply_label_set, get_label_set
 from ser_tf.data.records import Record
+from ser_tf.data.shard_files import TFRECORD, ShardSet, open_shards
 from ser_tf.errors import AudioError, DataError, ParameterError
 from ser_tf.utils.progress import progress
 
@@ -87,6 +88,7 @@ class DataBundle:
     is_demo: bool = False
     durations: Dict[str, float] = dataclasses.field(default_factory=dict)
     duplicates: List[Tuple[str, str, str]] = dataclasses.field(default_factory=list)
+    shards: Optional[ShardSet] = None  # set for --data tfrecord=DIR: the audio is in these shards
 
     @property
     def classes(self) -> Tuple[str, ...]:
@@ -109,7 +111,8 @@ def parse_data_spec(spec: str) -> Tuple[str, Optional[str]]:
     """Split a ``--data`` argument ``"corpus=PATH"`` into ``(corpus, path)``.
 
     The corpus name is resolved (aliases such as ``crema-d`` allowed, any case); ``~`` in the path
-    is expanded. ``"demo"`` alone gives ``("demo", None)``.
+    is expanded. ``"demo"`` alone gives ``("demo", None)``; ``"tfrecord=DIR"`` gives
+    ``("tfrecord", DIR)``, a folder of shards (``ser_tf.data.shards``; any ``tf.io.gfile`` path).
 
     Raises:
         ParameterError: not of the form ``corpus=PATH``; repeats the spec.
@@ -124,6 +127,8 @@ def parse_data_spec(spec: str) -> Tuple[str, Optional[str]]:
             f"bad data spec {spec!r}: expected corpus=PATH, e.g. ravdess=/data/ravdess or "
             f"cremad=~/CREMA-D/AudioWAV (corpora: {', '.join(corpus_names())})"
         )
+    if name.strip().lower() == TFRECORD:
+        return TFRECORD, path.strip() if "://" in path else os.path.expanduser(path.strip())
     return resolve_corpus_name(name), os.path.expanduser(path.strip())
 
 
@@ -156,6 +161,10 @@ def load_data(
     """
     parsed = [parse_data_spec(s) for s in specs] if specs else [(DEMO_CORPUS_NAME, None)]
     names = [name for name, _ in parsed]
+    if TFRECORD in names:
+        if len(parsed) > 1 or scan_options:
+            raise ParameterError(f"tfrecord=DIR is read alone, without other corpora or scan options; got {list(specs)}")
+        return _load_shards(parsed[0][1], labels=labels, require_all=require_all)
     repeated = sorted({n for n in names if names.count(n) > 1})
     if repeated:
         raise DataError(
@@ -222,6 +231,27 @@ def load_data(
         is_demo=DEMO_CORPUS_NAME in names,
         durations={r.path: durations[r.path] for r in kept if r.path in durations},
         duplicates=duplicates,
+    )
+
+
+def _load_shards(root: str, *, labels, require_all: bool) -> DataBundle:
+    """The bundle of a shard folder: its manifest's clips, the label set applied to them."""
+    shard_set = open_shards(root)
+    manifest = shard_set.manifest
+    label_set = get_label_set(labels, present=[r.emotion for r in shard_set.records])
+    kept, label_dropped = apply_label_set(shard_set.records, label_set, require_all=require_all)
+    if not kept:
+        raise DataError(f"label set {label_set.name!r} {list(label_set.classes)} keeps none of the "
+                        f"{len(shard_set.records)} clips in {root}")
+    samples = {c["path"]: c["samples"] for c in manifest["clips"]}
+    return DataBundle(
+        records=kept, label_set=label_set,
+        dropped=Counter({**(manifest.get("dropped") or {}), **{LABEL_DROP + e: n for e, n in label_dropped.items()}}),
+        roots=dict(manifest.get("roots") or {TFRECORD: root}), is_demo=bool(manifest.get("is_demo")),
+        durations={r.path: samples[r.path] / shard_set.sample_rate for r in kept}, shards=shard_set,
+        # What the export's load_data left out, so a summary from the shards reads like one from the folders.
+        skipped=[tuple(s) for s in manifest.get("skipped") or []],
+        duplicates=[tuple(d) for d in manifest.get("duplicates") or []],
     )
 
 

@@ -48,7 +48,8 @@ from ser_tf.data.records import Record
 from ser_tf.errors import AudioError, ConfigError, DataError, ParameterError
 from ser_tf.settings.sections import AudioConfig, AugmentConfig
 
-__all__ = ["make_dataset", "decode_file", "is_fast_wav", "build_babble_bank"]
+__all__ = ["make_dataset", "decode_file", "is_fast_wav", "build_babble_bank", "check_pipeline_options",
+           "finish_dataset"]
 
 logger = logging.getLogger(__name__)
 
@@ -234,26 +235,9 @@ def make_dataset(
         raise ParameterError("make_dataset needs at least one file, got an empty list")
     if labels.ndim != 1 or not np.issubdtype(labels.dtype, np.integer) or labels.min() < 0:
         raise ParameterError(f"labels must be class indices >= 0, got {labels[:5].tolist()}...")
-    shuffle = training if shuffle is None else bool(shuffle)
-    if shuffle and not training:
-        raise ParameterError(
-            "evaluation datasets are never shuffled: shuffle=True needs training=True"
-        )
-
-    audio = AudioConfig.from_mapping(audio)
-    sample_rate = audio.sample_rate
-    n_samples = samples_for(audio.duration, sample_rate=sample_rate)
-    if n_samples <= 0:
-        raise ConfigError(f"audio.duration must be > 0 seconds, got {audio.duration!r}")
-    train_crop = audio.train_crop
-    if train_crop not in CROP_MODES:
-        raise ConfigError(f"audio.train_crop must be one of {CROP_MODES}, got {train_crop!r}")
-    if int(batch_size) <= 0:
-        raise ParameterError(f"batch_size must be > 0, got {batch_size!r}")
-    batch_size, cache = int(batch_size), str(cache)
-    enabled = {}  # evaluation is never augmented, whatever the augment section says
-    if training and augment:
-        enabled = validate_augment_config(augment, sample_rate=sample_rate)
+    shuffle, audio, n_samples, enabled, batch_size = check_pipeline_options(
+        audio=audio, augment=augment, training=training, shuffle=shuffle, batch_size=batch_size)
+    sample_rate, cache = audio.sample_rate, str(cache)
 
     paths, labels, fast = _probe_all(paths, headers, labels, sample_rate)
     all_fast, none_fast = bool(fast.all()), not fast.any()
@@ -282,9 +266,58 @@ def make_dataset(
     elif cache != "none":
         ds = ds.cache(_cache_file(cache, paths, labels, sample_rate))
 
+    return finish_dataset(
+        ds, training=training, shuffle_buffer=len(paths) if shuffle else 0, seed=seed,
+        audio=audio, augment_config=enabled, babble_bank=babble_bank, batch_size=batch_size)
+
+
+def check_pipeline_options(*, audio, augment, training: bool, shuffle, batch_size):
+    """Check what ``make_dataset`` (and the shard reader) are given; returns
+    ``(shuffle, AudioConfig, n_samples, enabled augmentations, batch_size)``.
+
+    Raises:
+        ParameterError: shuffling an evaluation split, ``batch_size`` <= 0.
+        ConfigError: bad ``audio`` / ``augment`` values.
+    """
+    shuffle = training if shuffle is None else bool(shuffle)
+    if shuffle and not training:
+        raise ParameterError(
+            "evaluation datasets are never shuffled: shuffle=True needs training=True"
+        )
+    audio = AudioConfig.from_mapping(audio)
+    n_samples = samples_for(audio.duration, sample_rate=audio.sample_rate)
+    if n_samples <= 0:
+        raise ConfigError(f"audio.duration must be > 0 seconds, got {audio.duration!r}")
+    if audio.train_crop not in CROP_MODES:
+        raise ConfigError(f"audio.train_crop must be one of {CROP_MODES}, got {audio.train_crop!r}")
+    if int(batch_size) <= 0:
+        raise ParameterError(f"batch_size must be > 0, got {batch_size!r}")
+    enabled = {}  # evaluation is never augmented, whatever the augment section says
+    if training and augment:
+        enabled = validate_augment_config(augment, sample_rate=audio.sample_rate)
+    return shuffle, audio, n_samples, enabled, int(batch_size)
+
+
+def finish_dataset(ds: tf.data.Dataset, *, training: bool, shuffle_buffer: int, seed: int,
+                   audio: AudioConfig, augment_config: dict, babble_bank, batch_size: int) -> tf.data.Dataset:
+    """Shuffle, cut to length, augment, batch and prefetch ``(wave, label)`` elements.
+
+    Args:
+        ds: ``(wave, label)``: float32 ``(samples,)`` in [-1, 1], or int16 (scaled by 1/32768
+            after the shuffle, so a shuffle buffer holds 2 bytes a sample).
+        training: random crop and augmentation; else the centre crop, nothing random.
+        shuffle_buffer: elements in the shuffle buffer (training only); 0: no shuffle.
+        seed: seeds the shuffle and the per-element draws.
+        audio: a checked ``AudioConfig``; augment_config: ``validate_augment_config``'s result.
+    """
+    n_samples = samples_for(audio.duration, sample_rate=audio.sample_rate)
+
+    def as_float(wave):
+        return tf.cast(wave, tf.float32) / 32768.0 if wave.dtype == tf.int16 else wave
+
     if training:
-        if shuffle:
-            ds = ds.shuffle(len(paths), seed=seed, reshuffle_each_iteration=True)
+        if shuffle_buffer > 0:
+            ds = ds.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
         # One fresh random int64 per element and epoch; the stateless ops below derive all their
         # draws from it, so the result does not depend on thread scheduling.
         draws = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True)
@@ -296,15 +329,15 @@ def make_dataset(
             wave, label = example
             crop_seed, augment_seed = tf.unstack(
                 tf.random.experimental.stateless_split(tf.stack([base, draw]), num=2))
-            wave = fix_length(wave, n_samples, mode=train_crop, seed=crop_seed)
-            if enabled:
-                wave = augment_waveform(wave, augment_config=enabled, seed=augment_seed,
-                                        sample_rate=sample_rate, babble_bank=babble_bank)
+            wave = fix_length(as_float(wave), n_samples, mode=audio.train_crop, seed=crop_seed)
+            if augment_config:
+                wave = augment_waveform(wave, augment_config=augment_config, seed=augment_seed,
+                                        sample_rate=audio.sample_rate, babble_bank=babble_bank)
             return wave, label
     else:
         @tf.autograph.experimental.do_not_convert
         def prepare(wave, label):
-            return fix_length(wave, n_samples, mode="center"), label
+            return fix_length(as_float(wave), n_samples, mode="center"), label
 
     ds = ds.map(prepare, num_parallel_calls=tf.data.AUTOTUNE)
     return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)

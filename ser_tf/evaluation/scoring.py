@@ -77,15 +77,21 @@ def evaluate_model(
     records, method = bundle.records, "all clips (no split)"
     if split:
         recorded = (raw.get("resolved") or {}).get("splits") or {}
-        records = _run_test_records(records, config, split=split, recorded=recorded)
+        records = _run_test_records(records, config, split=split, recorded=recorded, shards=bundle.shards)
         method = f"test speakers of the run's {split} split (seed {config.seed})"
     shared, _, _ = cross_corpus.shared_classes(classes, bundle.classes)
     keep = cross_corpus.shared_mask([r.emotion for r in records], shared)
     records = [r for r, k in zip(records, keep) if k]
-    dataset = make_dataset(
-        records, np.zeros(len(records), np.int32), audio=audio, training=False,
-        batch_size=batch_size, seed=config.seed, cache=config.data.cache,
-    )
+    if bundle.shards is None:
+        dataset = make_dataset(
+            records, np.zeros(len(records), np.int32), audio=audio, training=False,
+            batch_size=batch_size, seed=config.seed, cache=config.data.cache,
+        )
+    else:  # --data tfrecord=DIR: the same clips, read from the shards
+        from ser_tf.data.shard_pipeline import make_shard_dataset
+
+        dataset = make_shard_dataset(bundle.shards, records, np.zeros(len(records), np.int32), audio=audio,
+                                     training=False, batch_size=batch_size, seed=config.seed)
     y_prob = net.predict(dataset, verbose=0)
     y_true, y_prob = cross_corpus.restrict_to_shared([r.emotion for r in records], y_prob, classes, shared)
     result = metrics_lib.compute_metrics(y_true, y_prob, class_names=shared, speakers=[r.speaker for r in records])
@@ -107,7 +113,7 @@ def evaluate_model(
     return result
 
 
-def _run_test_records(records, config, *, split: str, recorded: Mapping):
+def _run_test_records(records, config, *, split: str, recorded: Mapping, shards=None):
     """The records of the run's own test speakers, rebuilt with its seed and fractions.
 
     ``recorded`` is the run's record of its splits (``resolved.splits`` of its ``config.yaml``).
@@ -125,7 +131,12 @@ def _run_test_records(records, config, *, split: str, recorded: Mapping):
             "rebuilt, and only for a hold-out run (speaker or random); a k-fold run's report/ "
             "already scores each fold's model on that fold's test speakers"
         )
-    (part,) = splits_lib.splits_from_config(records, data=config.data, seed=config.seed)
+    if shards is None:
+        (part,) = splits_lib.splits_from_config(records, data=config.data, seed=config.seed)
+    else:  # shards carry their split: the stored one, checked against the run's speakers below
+        from ser_tf.data.shards import stored_splits
+
+        (part,) = stored_splits(shards, records, method=split)
     if not part.has_test:
         raise ParameterError(
             f"--split {split!r}: the run is a final model (data.test_fraction: 0) and has no test "

@@ -108,5 +108,5 @@ def _check_corpus_paths(specs) -> None:
             _, path = parse_data_spec(spec)
         except SerError as err:
             raise ConfigError(f"data.corpora: {err}") from None
-        if path is not None and not os.path.isdir(path):
+        if path is not None and "://" not in path and not os.path.isdir(path):  # URLs: tf.io.gfile's
             raise ConfigError(f"data.corpora: {spec!r}: the folder {path!r} does not exist")

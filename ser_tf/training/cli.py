@@ -29,8 +29,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--arch", default="cnn_lstm", help="architecture; each has a recipe configs/<arch>.yaml")
     parser.add_argument("--config", type=Path, default=None, help="recipe YAML (default: configs/<arch>.yaml)")
     parser.add_argument("--data", action="append", default=None, metavar="CORPUS=PATH",
-                        help="corpus to train on, repeatable: ravdess, tess, cremad, emodb, savee, folder "
-                        "(default: the built-in demo corpus)")
+                        help="corpus to train on, repeatable: ravdess, tess, cremad, emodb, savee, folder; or "
+                        "tfrecord=DIR, shards from `python -m ser_tf.data --export-tfrecord` (alone; their "
+                        "stored split is used) (default: the built-in demo corpus)")
     parser.add_argument("--speaker-pattern", default=None, metavar="REGEX",
                         help="folder corpus: regex with a named group 'speaker' searched in each file "
                         "name, e.g. '^(?P<speaker>[A-Z]{2})_'; needed for a speaker-independent split")

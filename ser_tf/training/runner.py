@@ -21,6 +21,7 @@ import numpy as np
 from ser_tf import runs
 from ser_tf.config import dump_config
 from ser_tf.data import balance, manifest, splits as splits_lib
+from ser_tf.errors import ConfigError
 from ser_tf.settings import SerConfig
 from ser_tf.training import callbacks as callbacks_lib
 from ser_tf.training import optim, runtime as runtime_lib
@@ -50,8 +51,15 @@ class RunResult:
 
 
 def _datasets(split, bundle, config: SerConfig):
+    from functools import partial
+
     from ser_tf.data.pipeline import make_dataset
 
+    make = partial(make_dataset, cache=config.data.cache)
+    if bundle.shards is not None:  # --data tfrecord=DIR: the same chain, streamed from the shards (no cache)
+        from ser_tf.data.shard_pipeline import make_shard_dataset
+
+        make = partial(make_shard_dataset, bundle.shards)
     seed = config.seed
     train_records = split.train
     if config.data.balance == "oversample":
@@ -65,9 +73,9 @@ def _datasets(split, bundle, config: SerConfig):
     for name, records, training in parts:
         labels = bundle.labels_array(records)
         # Records, not paths: the pipeline reuses the headers load_data probed.
-        ds = make_dataset(
+        ds = make(
             records, labels, audio=config.audio, augment=config.augment, training=training,
-            batch_size=config.train.batch_size, seed=seed, cache=config.data.cache,
+            batch_size=config.train.batch_size, seed=seed,
         )
         if not training:
             _check_complete(ds, labels, name)
@@ -119,6 +127,9 @@ def train_split(split, bundle, config: SerConfig, *, fold_dir: Path, rt, strateg
     if folder.history_csv.exists() and not folder.backup.exists():
         folder.history_csv.unlink()  # a fold that restarts from scratch must not append to an old history
     plan = transfer.transfer_plan(config)
+    if plan is not None and bundle.shards is not None:
+        raise ConfigError(f"{config.arch} with model.freeze trains from cached encoder outputs of the source "
+                          "files, not from shards; train end to end (model.freeze: none) or from the corpus folders")
     protocol = _protocol(split, bundle, config)
     if plan is None:
         model, y_prob, test_labels, test_records = _fit_end_to_end(
@@ -200,6 +211,8 @@ def _protocol(split, bundle, config: SerConfig) -> dict:
         duration_s=config.audio.duration,
         selection=f"best {config.train.early_stopping.monitor} on validation speakers",
     )
+    if bundle.shards is not None:
+        protocol["shards"] = bundle.shards.root
     return protocol
 
 
@@ -243,7 +256,7 @@ def run_training(config: SerConfig, *, run_dir: Optional[Path] = None, resume: b
     rt = runtime_lib.resolve_runtime(train=config.train)
     strategy = runtime_lib.apply_runtime(rt)
     bundle = load_bundle(config, require_all=True)
-    splits = splits_lib.splits_from_config(bundle.records, data=config.data, seed=config.seed)
+    splits = run_splits(bundle, config)
     run = runs.new_run_folder(config.arch) if run_dir is None else runs.RunFolder(run_dir)
     run_dir = run.path
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -293,6 +306,19 @@ def run_training(config: SerConfig, *, run_dir: Optional[Path] = None, resume: b
         summary = json.loads(runs.RunFolder(results[0].fold_dir).report.metrics.read_text())
     runs.point_latest(run)
     return RunResult(run_dir, results, summary)
+
+
+def run_splits(bundle, config: SerConfig):
+    """The run's splits: drawn from the config, or, for shards, the ones their manifest stores
+    (leak-checked; the config's split method must be theirs)."""
+    if bundle.shards is None:
+        return splits_lib.splits_from_config(bundle.records, data=config.data, seed=config.seed)
+    from ser_tf.data.shards import stored_splits
+
+    if config.data.balance == "oversample":
+        raise ConfigError("data.balance=oversample repeats clips, which shards cannot; use class_weight")
+    return stored_splits(bundle.shards, bundle.records, method=config.data.split,
+                         only_folds=config.data.only_folds)
 
 
 def load_bundle(config: SerConfig, *, require_all: bool = False, labels=None):

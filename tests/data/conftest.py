@@ -46,3 +46,23 @@ def tiny_corpus(tmp_path_factory):
     return ensure_demo_corpus(
         tmp_path_factory.mktemp("demo") / "corpus", n_speakers=2, clips_per_emotion=1
     )
+
+
+@pytest.fixture(scope="session")
+def shard_export(tmp_path_factory):
+    """``(corpus folder, shard folder)``: a demo corpus of 4 speakers x 8 emotions x 1 clip,
+    exported once per session as 7 shards of at most 5 clips, with a speaker split (seed 7).
+    Tests that damage shards copy the folder first."""
+    from ser_tf.data.corpora.demo import ensure_demo_corpus
+    from ser_tf.data.manifest import load_data
+    from ser_tf.data.shards import export_shards
+    from ser_tf.data.splits import make_splits
+
+    root = tmp_path_factory.mktemp("shards")
+    corpus = ensure_demo_corpus(root / "corpus", n_speakers=4, clips_per_emotion=1)
+    bundle = load_data([f"demo={corpus}"])
+    splits = make_splits(bundle.records, method="speaker", seed=7)
+    export_shards(bundle.records, classes=bundle.label_set.classes, out=str(root / "shards"), splits=splits,
+                  shard_size=5, label_set_name=bundle.label_set.name,
+                  extra={"roots": dict(bundle.roots), "is_demo": True})
+    return corpus, root / "shards"
