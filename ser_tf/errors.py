@@ -49,3 +49,8 @@ class DeviceError(SerError):
 class StorageError(SerError):
     """The app's database cannot be opened, migrated or written as asked (its URL, its schema
     version, a failed transaction)."""
+
+
+class ExportError(ModelError):
+    """A model cannot be exported as asked: an op the target format lacks (the message names the
+    layer and the op), a bad output path, or calibration data that cannot be used."""
