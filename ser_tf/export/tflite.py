@@ -1,10 +1,11 @@
 """TFLite (LiteRT) conversion with TFLite's builtin ops only, and errors that name the layer and op.
 
 The model is wrapped in the serving signature (``ser_tf.export.signature``) with a fixed input of
-``(1, window_samples)``, its recurrent layers are traced unrolled (``unrolled_rnns``), its variables
-are frozen into constants (the LiteRT runtime cannot read Keras's resource variables), and the frozen graph goes through
-``tf.lite.TFLiteConverter`` restricted to ``TFLITE_BUILTINS`` (plus ``SELECT_TF_OPS`` only when
-asked: a file that then needs the Flex delegate, which stock LiteRT lacks).
+``(1, window_samples)``, its recurrent layers traced as ``rnns_for_export`` says, its variables
+frozen into constants (the LiteRT runtime cannot read Keras's resource variables), and the frozen
+graph goes through ``tf.lite.TFLiteConverter`` restricted to ``TFLITE_BUILTINS`` (plus
+``SELECT_TF_OPS`` only when asked: a file that then needs the Flex delegate, which stock LiteRT
+lacks).
 
 Quantisation (``QUANTIZE_MODES``):
 
@@ -43,24 +44,38 @@ def check_quantize(quantize: str) -> str:
 
 
 @contextlib.contextmanager
-def unrolled_rnns(model):
-    """Trace ``model``'s recurrent layers unrolled (``unroll=True``), restoring them afterwards.
+def rnns_for_export(model, *, unroll: bool):
+    """Trace ``model``'s recurrent layers without dropout masks, and unrolled if ``unroll``;
+    restored afterwards.
 
-    With a fixed input the number of time steps is known, and an unrolled LSTM/GRU is plain
-    builtin ops; a loop (TFLite WHILE over tensor lists) converts too, but TFLite's int8
-    calibrator crashes on it (segmentation fault, TF 2.21), and the unrolled graph is faster.
+    Dropout: Keras draws an RNN's dropout masks on every call, in inference too (unused there),
+    which advances a seed variable; a graph that assigns a variable cannot be frozen into
+    constants. With a rate of 0 no mask is drawn; inference outputs are the same.
+
+    Unrolling, used for ``int8`` only: with a fixed input the number of time steps is known, and
+    an unrolled LSTM/GRU is plain builtin ops. The loop (TFLite WHILE over tensor lists) converts
+    and runs in float, but TFLite's int8 calibrator crashes on it (segmentation fault, TF 2.21);
+    unrolled, a long sequence (``bilstm_mfcc``'s 1000 frames) makes a large, slow-to-convert graph.
     """
     import keras
 
     rnns = [layer for layer in model._flatten_layers(include_self=False) if isinstance(layer, keras.layers.RNN)]
-    before = [layer.unroll for layer in rnns]
+    saved = [(layer.unroll, getattr(layer.cell, "dropout", None), getattr(layer.cell, "recurrent_dropout", None))
+             for layer in rnns]
     try:
         for layer in rnns:
-            layer.unroll = True
+            layer.unroll = layer.unroll or unroll
+            for name in ("dropout", "recurrent_dropout"):
+                if getattr(layer.cell, name, None):
+                    setattr(layer.cell, name, 0.0)
         yield
     finally:
-        for layer, value in zip(rnns, before):
-            layer.unroll = value
+        for layer, (unrolled, dropout, recurrent_dropout) in zip(rnns, saved):
+            layer.unroll = unrolled
+            if dropout is not None:
+                layer.cell.dropout = dropout
+            if recurrent_dropout is not None:
+                layer.cell.recurrent_dropout = recurrent_dropout
 
 
 def frozen_serving_function(model, classes: Sequence[str], *, window_samples: int):
@@ -102,7 +117,7 @@ def convert(model, classes: Sequence[str], *, window_samples: int, quantize: str
     check_quantize(quantize)
     if quantize == "int8" and representative is None:
         raise ParameterError("int8 quantisation needs calibration windows (representative)")
-    with unrolled_rnns(model):
+    with rnns_for_export(model, unroll=quantize == "int8"):
         original, frozen = frozen_serving_function(model, classes, window_samples=window_samples)
     converter = tf.lite.TFLiteConverter.from_concrete_functions([frozen], tf.Module())
     ops = [tf.lite.OpsSet.TFLITE_BUILTINS] + ([tf.lite.OpsSet.SELECT_TF_OPS] if select_tf_ops else [])

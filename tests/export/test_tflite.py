@@ -111,3 +111,19 @@ def test_every_front_end_converts_with_builtins_and_keeps_its_features(frontend,
     got = interpreter.get_signature_runner()(waveform=x)["probabilities"]
     # float32 round-off of another FFT/matmul order, on features spanning ~1 (log-mel, Whisper) or ~100 (MFCC)
     assert np.abs(got - features).max() <= 1e-4 * max(1.0, float(np.ptp(features)))
+
+
+def test_an_rnn_with_dropout_exports_and_keeps_its_settings(rng):
+    # Keras draws dropout masks in inference too (a seed variable is assigned): the export traces
+    # the RNN without them, then puts the rates back.
+    inputs = keras.Input((800,))
+    sequence = keras.layers.Reshape((20, 40))(inputs)
+    lstm = keras.layers.LSTM(4, dropout=0.3, recurrent_dropout=0.2, name="lstm")
+    model = keras.Model(inputs, keras.layers.Dense(2, activation="softmax")(lstm(sequence)))
+    x = rng.standard_normal((1, 800)).astype(np.float32)
+    for quantize in ("none", "int8"):
+        content = convert(model, ["a", "b"], window_samples=800, quantize=quantize,
+                          representative=lambda: iter(rng.standard_normal((8, 800)).astype(np.float32)))
+        got = tflite_interpreter(model_content=content).get_signature_runner()(waveform=x)["probabilities"]
+        assert np.abs(got - model(x).numpy()).max() <= BOUNDS[quantize]
+    assert (lstm.cell.dropout, lstm.cell.recurrent_dropout, lstm.unroll) == (0.3, 0.2, False)
