@@ -161,7 +161,7 @@ def table(rows) -> str:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--archs", default=None, help="comma-separated; default: every registered arch")
+    parser.add_argument("--archs", default=None, help="comma-separated; '' for none; default: every registered arch")
     parser.add_argument("--default", action="store_true", help="also the default model, every quantisation")
     parser.add_argument("--data", default="ravdess=/work/shared/data/ravdess-speech-16k")
     parser.add_argument("--clips", type=int, default=100)
@@ -173,8 +173,8 @@ def main(argv=None) -> int:
     quiet_tensorflow(False)
     from ser_tf.models.registry import list_archs
 
-    archs = args.archs.split(",") if args.archs else list(list_archs())
-    rows = bench_archs([a for a in archs if a]) if archs != [""] else []
+    archs = list(list_archs()) if args.archs is None else [a for a in args.archs.split(",") if a]
+    rows = bench_archs(archs)
     if args.default:
         spec, folder = ravdess_folder(args.data)
         if folder is not None:

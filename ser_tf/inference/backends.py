@@ -15,6 +15,7 @@ labels travel inside the file; see ``ser_tf.export``); batches are run one windo
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Dict, List, Optional
 
@@ -91,9 +92,13 @@ def tflite_interpreter(*, model_path=None, model_content=None, num_threads: Opti
         import tensorflow as tf
 
         Interpreter = tf.lite.Interpreter
-    interpreter = Interpreter(model_path=None if model_path is None else str(model_path),
-                              model_content=model_content, num_threads=num_threads)
-    interpreter.allocate_tensors()
+    from ser_tf.utils.quiet import debug_requested, filtered_stderr
+
+    # LiteRT announces its CPU delegate on stderr ("INFO: Created TensorFlow Lite XNNPACK ...").
+    with contextlib.nullcontext() if debug_requested() else filtered_stderr():
+        interpreter = Interpreter(model_path=None if model_path is None else str(model_path),
+                                  model_content=model_content, num_threads=num_threads)
+        interpreter.allocate_tensors()
     return interpreter
 
 
