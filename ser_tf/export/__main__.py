@@ -22,6 +22,9 @@ from ser_tf.export.calibration import DEFAULT_CALIBRATION_CLIPS
 from ser_tf.export.tflite import QUANTIZE_MODES
 from ser_tf.utils.cli import HelpFormatter, add_output_flags, apply_output_flags, start_tensorflow
 
+# Below this share of labels kept on the calibration windows, an int8 export is flagged.
+MIN_SAME_LABEL = 0.9
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -75,6 +78,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     print(f"{result.format} ({result.quantize}): {result.path} ({result.size_bytes / 1e6:.2f} MB), "
           f"{len(result.classes)} classes: {', '.join(result.classes)}")
     print(f"labels: {result.labels}")
+    if result.agreement is not None:
+        a = result.agreement
+        print(f"int8 against the Keras model on {a['windows']} calibration windows: same label "
+              f"{100 * a['same_label']:.0f}%, largest probability difference {a['max_abs_diff']:.3f}")
+        if a["same_label"] < MIN_SAME_LABEL:
+            print(f"warning: this model does not survive int8 quantisation ({100 * a['same_label']:.0f}% "
+                  f"of labels kept); ship --quantize float16 or none instead", file=sys.stderr)
     return 0
 
 

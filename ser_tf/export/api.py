@@ -34,6 +34,9 @@ from ser_tf.utils.io import write_json
 
 FORMATS = ("tflite", "savedmodel")
 LABELS_FILE = "labels.json"
+# Calibration windows on which an int8 export is compared with its Keras model (a quick check, on
+# clips the calibration saw: it catches a model that int8 breaks, it does not measure accuracy).
+AGREEMENT_WINDOWS = 32
 DEMO_CALIBRATION = "demo"
 
 
@@ -49,6 +52,9 @@ class ExportResult:
         window_samples: samples per input (TFLite: fixed; SavedModel: ``None`` when any length goes).
         size_bytes: the ``.tflite`` file's size, or the SavedModel folder's total.
         source: the Keras model file exported.
+        agreement: ``int8`` only: ``{"windows", "same_label", "max_abs_diff"}`` of the export against
+            the Keras model on the calibration windows (``None`` otherwise). A low ``same_label``
+            means the model does not survive int8 (the default Whisper model does not).
     """
 
     path: Path
@@ -59,6 +65,7 @@ class ExportResult:
     window_samples: Optional[int]
     size_bytes: int
     source: Path
+    agreement: Optional[dict] = None
 
 
 def _check_out(out: Path, fmt: str) -> Path:
@@ -103,6 +110,7 @@ def export_model(model="default", *, format: str, out, quantize: str = "none",
     if calibration_data is not None and quantize != "int8":
         raise ParameterError(f"--calibration-data applies to --quantize int8, not {quantize!r}")
     out = _check_out(out, format)
+    agreement = None
     path = choose_model(model).path
     info = loading.describe_model(path)
     backend = KerasBackend(loading.load_keras_model(path))
@@ -119,6 +127,8 @@ def export_model(model="default", *, format: str, out, quantize: str = "none",
                                  representative=representative, select_tf_ops=select_tf_ops)
         out.write_bytes(content)
         labels_path, input_samples = out.parent / LABELS_FILE, window
+        if quantize == "int8":
+            agreement = check_agreement(out, backend, windows[:AGREEMENT_WINDOWS])
     else:
         from ser_tf.export.savedmodel import write_savedmodel
 
@@ -132,7 +142,20 @@ def export_model(model="default", *, format: str, out, quantize: str = "none",
                   "sample_rate": info.sample_rate},
         "outputs": list(OUTPUT_NAMES), "signature": "serving_default",
         "calibration": (calibration_data or DEMO_CALIBRATION) if quantize == "int8" else None,
+        "agreement": agreement,
     }
     write_json(labels_path, meta)
     return ExportResult(path=out, labels=labels_path, format=format, quantize=quantize, classes=list(classes),
-                        window_samples=input_samples, size_bytes=_size(out), source=path)
+                        window_samples=input_samples, size_bytes=_size(out), source=path, agreement=agreement)
+
+
+def check_agreement(path: Path, backend: KerasBackend, windows) -> dict:
+    """How far the ``.tflite`` file at ``path`` is from the Keras model on ``windows``."""
+    import numpy as np
+
+    from ser_tf.inference.backends import TFLiteBackend
+
+    got = TFLiteBackend(path).predict_batch(np.stack(windows))
+    want = backend.predict_batch(np.stack(windows))
+    return {"windows": len(windows), "same_label": float((got.argmax(1) == want.argmax(1)).mean()),
+            "max_abs_diff": float(np.abs(got - want).max())}

@@ -40,6 +40,11 @@ def test_tflite_export_matches_keras_within_its_bound(quantize, export_run, prob
     assert sidecar["export"]["quantize"] == quantize
     assert sidecar["export"]["input"]["shape"] == [1, 16000]
     assert sidecar["export"]["calibration"] == calibration
+    if quantize == "int8":  # checked against Keras on the calibration windows
+        assert result.agreement["windows"] == 16 and result.agreement["same_label"] >= 0.9
+        assert sidecar["export"]["agreement"] == result.agreement
+    else:
+        assert result.agreement is None
 
 
 def test_the_signature_returns_the_label_and_class_names(export_run, probes, keras_probabilities, tmp_path):
