@@ -170,7 +170,11 @@ def _int8_with_float_frontend(frozen, float_content: bytes, model, *, ops, repre
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8] + ops
     options = tf.lite.experimental.QuantizationDebugOptions(
         denylisted_nodes=frontend_tensors(float_content, model))
-    with warnings.catch_warnings():  # the debugger runs TF's own deprecated tf.lite.Interpreter
+    from ser_tf.utils.quiet import debug_requested, filtered_stderr
+
+    # The debugger runs TF's own deprecated tf.lite.Interpreter (a Python warning), and the
+    # quantiser prints its settings on stderr ("fully_quantize: 0, ..."): neither is news.
+    with warnings.catch_warnings(), (contextlib.nullcontext() if debug_requested() else filtered_stderr()):
         warnings.filterwarnings("ignore", message=".*tf.lite.Interpreter is deprecated")
         debugger = tf.lite.experimental.QuantizationDebugger(converter=converter, debug_dataset=dataset,
                                                              debug_options=options)
