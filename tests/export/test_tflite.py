@@ -53,6 +53,12 @@ def test_the_signature_returns_the_label_and_class_names(export_run, probes, ker
     result = runner(waveform=probes[:1])
     assert result["label"][0].decode() == support.CLASSES[int(keras_probabilities[0].argmax())]
     assert [n.decode() for n in result["class_names"]] == list(support.CLASSES)
+    # The Python API takes the export too, with the labels it carries.
+    import ser_tf
+
+    model = ser_tf.load_model(out)
+    assert model.classes == list(support.CLASSES) and model.window == 1.0 and model.keras_model is None
+    assert model.predict(probes[0]).label == support.CLASSES[int(keras_probabilities[0].argmax())]
 
 
 def test_int8_keeps_the_front_end_in_float(export_run):
