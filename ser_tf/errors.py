@@ -53,3 +53,8 @@ class StorageError(SerError):
 
 class MissingDependencyError(SerError):
     """An optional package a feature needs is not installed; the message says what to install."""
+
+
+class ExportError(ModelError):
+    """A model cannot be exported as asked: an op the target format lacks (the message names the
+    layer and the op), a bad output path, or calibration data that cannot be used."""

@@ -9,7 +9,8 @@ ser_tf is built in floors; a module may import modules on its own floor or below
                                                             app's database, SQLAlchemy Core)
     models         models                                   backbones, heads, the arch registry, saving
     inference      inference                                finding, loading and running a trained model
-    evaluation     evaluation                               metrics, scoring and reports (may use inference)
+    evaluation,    evaluation, export                       metrics, scoring and reports (may use inference);
+    export                                                  TFLite/SavedModel export (uses models, inference)
     training       training                                 the trainer and the pretraining recipe
     application    app, report                              the web page's server and the reports
     entry points   the CLIs and the package facade          train.py, evaluate.py, audio_test.py,
@@ -42,7 +43,7 @@ FLOORS = [
     ("data, layers", {"data", "layers", "settings", "storage"}),
     ("models", {"models", "pretrained"}),
     ("inference", {"inference"}),
-    ("evaluation", {"evaluation"}),
+    ("evaluation, export", {"evaluation", "export"}),
     ("training", {"training"}),
     ("application", {"app", "report"}),
     ("entry points", {ENTRY}),

@@ -1,7 +1,7 @@
 """Which model a command or ``ser_tf.load_model`` uses: the one owner of that rule.
 
 * ``"default"``: the bundled default model (``ser_tf.pretrained``), assembled on first use.
-* a path: that ``.keras``/``.h5`` file or run folder. A run trained on the synthetic DEMO corpus
+* a path: that ``.keras``/``.h5`` file or run folder, or a ``.tflite`` export. A run trained on the synthetic DEMO corpus
   is used, with a warning that it learned synthetic voices.
 * nothing: the newest real (non-demo) run in the models folder (``$SER_TF_MODELS``, else
   ``models/``), else the default model. A DEMO run is never picked implicitly.
@@ -16,7 +16,9 @@ from pathlib import Path
 from typing import Callable, Optional
 
 from ser_tf import pretrained, runs
+from ser_tf.errors import ModelError
 from ser_tf.inference import loading
+from ser_tf.inference.backends import is_tflite_path
 
 __all__ = ["ModelChoice", "choose_model", "newest_real_run", "DEMO_WARNING"]
 
@@ -88,6 +90,10 @@ def choose_model(model=None, *, models=None, log: Optional[Callable[[str], None]
     """
     if pretrained.is_default_name(model):
         return ModelChoice(pretrained.default_model_path(log=log), "default")
+    if is_tflite_path(model):  # an export: no run folder, never a DEMO warning of its own
+        if not Path(model).is_file():
+            raise ModelError(f"{model}: TFLite model not found")
+        return ModelChoice(Path(model), "given")
     if model is not None:
         path = runs.resolve_model_path(model)
         demo = bool(loading.describe_model(path).demo_data)  # None for a bare file: not a run

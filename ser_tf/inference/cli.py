@@ -46,7 +46,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--model", metavar="PATH",
                    help="'default' (the bundled model: Whisper tiny.en + a RAVDESS head), a .keras "
-                        "or .h5 file, or a run folder; default: the newest run in models/ trained "
+                        "or .h5 file, a run folder, or a .tflite export (python -m ser_tf.export), "
+                        "run by the LiteRT interpreter; default: the newest run in models/ trained "
                         "on real speech ($SER_TF_MODELS replaces models/), else 'default'")
     p.add_argument("--labels", metavar="NAMES",
                    help='class names in output order, e.g. "neutral,happy,sad"; default: the run\'s '

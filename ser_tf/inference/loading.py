@@ -114,6 +114,11 @@ def describe_model(path: Path) -> ModelInfo:
 def check_container(path: Path) -> None:
     """Refuse a file that is not even a Keras archive / HDF5 file, with a message saying so."""
     suffix = path.suffix.lower()
+    if suffix == ".tflite":
+        with open(path, "rb") as f:
+            head = f.read(8)
+        if head[4:8] != b"TFL3":  # the flatbuffer's file identifier
+            raise ModelError(f"{path}: not a TFLite flatbuffer (corrupt or truncated .tflite?)")
     if suffix == ".keras" and not zipfile.is_zipfile(path):
         raise ModelError(f"{path}: not a Keras .keras archive (corrupt or truncated file?)")
     if suffix in (".h5", ".hdf5"):
@@ -135,6 +140,12 @@ def load_keras_model(path: Path):
     from ser_tf.models import saving  # the one owner of "which modules register ser_tf classes"
 
     path = Path(path)
+    if path.suffix.lower() == ".tflite":
+        raise ModelError(
+            f"{path}: a TFLite export, which this command cannot use: it needs the Keras model "
+            f"(a .keras/.h5 file or a run folder), such as the one the export was made from; "
+            f"to check the export itself, run: python audio_test.py --model {path} --file CLIP.wav"
+        )
     check_container(path)
     saving.register_serializables()  # outside the try: a broken ser_tf module is a bug, not a bad file
     try:
@@ -191,9 +202,9 @@ def resolve_classes(info: ModelInfo, num_outputs: int, *, labels: Optional[Seque
     return names
 
 
-def window_samples(model, info: ModelInfo) -> int:
-    """Samples per model input: the model's fixed input length, else the run's clip duration."""
-    fixed = tuple(model.inputs[0].shape)[1]
-    if fixed:
-        return int(fixed)
+def window_samples(fixed_length: Optional[int], info: ModelInfo) -> int:
+    """Samples per model input: the model's fixed input length (``None``: not fixed), else the
+    run's clip duration."""
+    if fixed_length:
+        return int(fixed_length)
     return int(round((info.duration or DURATION) * info.sample_rate))

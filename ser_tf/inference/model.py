@@ -85,7 +85,7 @@ class EmotionModel:
     @property
     def keras_model(self):
         """The underlying ``keras.Model``: waveform ``(batch, samples)`` at ``sample_rate`` in
-        [-1, 1] -> probabilities ``(batch, len(classes))``."""
+        [-1, 1] -> probabilities ``(batch, len(classes))``; ``None`` for a ``.tflite`` export."""
         return self._predictor.model
 
     def __repr__(self) -> str:
@@ -194,7 +194,8 @@ def load_model(model: Optional[PathLike] = "default", *, top_k: int = 3, denoise
 
     Args:
         model: ``"default"`` (the bundled model: Whisper tiny.en + a RAVDESS head, see
-            ``ser_tf/pretrained/README.md``), a run folder, or a ``.keras`` / ``.h5`` file;
+            ``ser_tf/pretrained/README.md``), a run folder, a ``.keras`` / ``.h5`` file, or a
+            ``.tflite`` export of ``python -m ser_tf.export`` (run by the LiteRT interpreter);
             ``None`` applies ``audio_test.py``'s rule (the newest real run in ``models/``, else
             the default model).
         top_k: classes listed in each ``Prediction.top_k`` (>= 1).

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
+from typing import Iterable, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -19,6 +19,7 @@ from ser_tf.constants import MIN_DURATION, SAMPLE_RATE, SILENCE_PEAK, samples_fo
 from ser_tf.data.cropping import fix_length_numpy
 from ser_tf.errors import AudioError, ParameterError
 from ser_tf.inference import loading
+from ser_tf.inference.backends import KerasBackend, TFLiteBackend, is_tflite_path, quiet_tone
 from ser_tf.inference.choice import ModelChoice, choose_model
 from ser_tf.inference.results import SILENCE, LongPrediction, Prediction, StreamUpdate, WindowPrediction
 from ser_tf.inference.smoothing import ProbabilitySmoother
@@ -35,7 +36,8 @@ class Predictor:
     """A trained model loaded once, with its class names and input window.
 
     Args:
-        model_path: ``"default"`` (the bundled model), a ``.keras`` / ``.h5`` file or a run folder;
+        model_path: ``"default"`` (the bundled model), a ``.keras`` / ``.h5`` file, a run folder,
+            or a ``.tflite`` export of ``python -m ser_tf.export`` (run by the LiteRT interpreter);
             ``None`` uses the newest real run, else the default model (see
             ``ser_tf.inference.choice.choose_model``, whose answer is kept as ``choice``); or a
             ``ModelChoice`` already made.
@@ -57,16 +59,21 @@ class Predictor:
                                     else choose_model(model_path))
         path = self.choice.path
         self.info = loading.describe_model(path)
-        self.model = loading.load_keras_model(path)
-        num_outputs = int(self.model.outputs[0].shape[-1])
-        self.classes: List[str] = loading.resolve_classes(self.info, num_outputs, labels=labels)
+        if is_tflite_path(path):  # an export: the labels it carries unless --labels says otherwise
+            self.backend = TFLiteBackend(path)
+            self.model = None
+            if labels is None and self.backend.embedded_classes is not None:
+                labels = self.backend.embedded_classes
+        else:
+            self.backend = KerasBackend(loading.load_keras_model(path))
+            self.model = self.backend.model
+        self.classes: List[str] = loading.resolve_classes(self.info, self.backend.num_outputs, labels=labels)
         self.sample_rate: int = self.info.sample_rate
-        self.window_samples: int = loading.window_samples(self.model, self.info)
-        self.fixed_input = bool(tuple(self.model.inputs[0].shape)[1])
+        self.window_samples: int = loading.window_samples(self.backend.fixed_length, self.info)
+        self.fixed_input = self.backend.fixed_length is not None
         self.top_k = min(int(top_k), len(self.classes))
         self.batch_size = int(batch_size)
         self.denoise = bool(denoise)
-        self._infer_fns: Dict[int, object] = {}
 
     @property
     def model_path(self) -> Path:
@@ -79,28 +86,9 @@ class Predictor:
 
     # ---------------------------------------------------------------- model calls
 
-    def _infer_fn(self, length: int):
-        # One traced graph per input length; any batch size reuses it (no retracing per call).
-        fn = self._infer_fns.get(length)
-        if fn is None:
-            import tensorflow as tf
-
-            model = self.model
-            fn = tf.function(
-                lambda x: model(x, training=False),
-                input_signature=[tf.TensorSpec([None, length], tf.float32)],
-                jit_compile=False,
-                autograph=False,  # Keras layers are graph-safe; converting them only costs cold start
-            )
-            self._infer_fns[length] = fn
-        return fn
-
     def predict_batch(self, batch: np.ndarray) -> np.ndarray:
         """Class probabilities ``(batch, num_classes)`` float64 for windows ``(batch, samples)``."""
-        batch = np.ascontiguousarray(batch, dtype=np.float32)
-        if batch.ndim != 2:
-            raise ParameterError(f"predict_batch expects (batch, samples), got shape {batch.shape}")
-        return np.asarray(self._infer_fn(batch.shape[1])(batch), dtype=np.float64)
+        return self.backend.predict_batch(batch)
 
     def _prepare(self, samples: np.ndarray) -> np.ndarray:
         """A window's audio as the model gets it: denoised when ``denoise`` is on, else as is."""
@@ -112,7 +100,7 @@ class Predictor:
 
     def warmup(self) -> None:
         """Trace the inference graph now, so the first real window is not slowed by it."""
-        self.predict_batch(np.zeros((1, self.window_samples), dtype=np.float32))
+        self.predict_batch(quiet_tone(self.window_samples)[None, :])
 
     def _prediction(self, probs: np.ndarray, *, duration=None, path=None) -> Prediction:
         order = np.argsort(-probs, kind="stable")

@@ -77,6 +77,18 @@ def delta(features, *, width: int, order: int):
     return tf.concat([first, valid, last], axis=1)
 
 
+def dct_matrix(*, n: int, n_out: int) -> np.ndarray:
+    """``(n, n_out)`` float32 orthonormal DCT-II basis: ``x @ D == scipy.fft.dct(x, norm="ortho")[..., :n_out]``.
+
+    ``D[k, j] = s_j cos(pi (2k + 1) j / (2n))`` with ``s_0 = sqrt(1 / n)`` and ``s_j = sqrt(2 / n)``.
+    """
+    k = np.arange(n, dtype=np.float64)[:, None]
+    j = np.arange(n_out, dtype=np.float64)[None, :]
+    basis = np.cos(np.pi * (2.0 * k + 1.0) * j / (2.0 * n)) * np.sqrt(2.0 / n)
+    basis[:, 0] = np.sqrt(1.0 / n)
+    return basis.astype(np.float32)
+
+
 @keras.saving.register_keras_serializable(package="ser_tf")
 class MFCC(MelFrontend):
     """Waveform -> MFCCs (+ deltas and delta-deltas), librosa-equivalent.
@@ -132,7 +144,10 @@ class MFCC(MelFrontend):
     def call(self, inputs):
         # librosa's MFCCs take power_to_db with ref=1.0, not the per-utterance peak.
         db = self.mel_db(inputs, ref_max=False)
-        mfcc = tf.signal.dct(db, type=2, norm="ortho")[..., : self.n_mfcc]
+        # The orthonormal DCT-II as a matmul with its first n_mfcc basis vectors: the same values as
+        # tf.signal.dct(db, type=2, norm="ortho")[..., :n_mfcc] (float32 round-off), without the
+        # complex RFFT slices that TFLite's builtin ops cannot run.
+        mfcc = tf.linalg.matmul(db, tf.constant(dct_matrix(n=self.n_mels, n_out=self.n_mfcc)))
         if self.deltas:
             mfcc = tf.concat(
                 [

@@ -49,6 +49,20 @@ def whisper_frame_count(num_samples: int, *, hop_length: int = WHISPER_HOP_LENGT
     return int(num_samples) // int(hop_length)
 
 
+def windowed_dft_basis(window: np.ndarray) -> np.ndarray:
+    """``(n_fft, 2 * bins)`` float32 ``[w cos | -w sin]``, ``bins = 1 + n_fft // 2``, for ``window`` ``(n_fft,)``.
+
+    ``frames @ basis`` split in two halves is the real and imaginary part of
+    ``np.fft.rfft(frames * window)``, for any ``n_fft`` (not only powers of two).
+    """
+    n_fft = len(window)
+    n = np.arange(n_fft, dtype=np.float64)[:, None]
+    k = np.arange(1 + n_fft // 2, dtype=np.float64)[None, :]
+    angle = 2.0 * np.pi * n * k / n_fft
+    w = np.asarray(window, dtype=np.float64)[:, None]
+    return np.concatenate([w * np.cos(angle), -w * np.sin(angle)], axis=1).astype(np.float32)
+
+
 @keras.saving.register_keras_serializable(package="ser_tf")
 class WhisperLogMel(keras.layers.Layer):
     """Raw 16 kHz waveform -> Whisper log-mel features, frame-major.
@@ -98,7 +112,7 @@ class WhisperLogMel(keras.layers.Layer):
         self._mel_weights = mel_filterbank(
             sample_rate=self.sample_rate, n_fft=self.n_fft, n_mels=self.n_mels, fmin=0.0, fmax=None
         ).T
-        self._window = stft_window(n_fft=self.n_fft, win_length=self.n_fft)
+        self._dft_basis = windowed_dft_basis(stft_window(n_fft=self.n_fft, win_length=self.n_fft))
 
     def call(self, inputs):
         waveform = tf.cast(inputs, tf.float32)
@@ -113,16 +127,12 @@ class WhisperLogMel(keras.layers.Layer):
             )
         pad = self.n_fft // 2
         waveform = tf.pad(waveform, [[0, 0], [pad, pad]], mode="REFLECT")
-        window = tf.constant(self._window)
-        stft = tf.signal.stft(
-            waveform,
-            frame_length=self.n_fft,
-            frame_step=self.hop_length,
-            fft_length=self.n_fft,
-            window_fn=lambda length, dtype: tf.cast(window, dtype),
-            pad_end=False,
-        )[:, :-1]
-        power = tf.math.square(tf.math.real(stft)) + tf.math.square(tf.math.imag(stft))
+        # The STFT as one matmul of the frames with a windowed DFT basis rather than tf.signal.stft:
+        # TFLite's builtin RFFT2D takes only power-of-two lengths, and Whisper's n_fft is 400. Same
+        # values up to float32 round-off (tests/layers/test_whisper_log_mel.py bounds both).
+        frames = tf.signal.frame(waveform, self.n_fft, self.hop_length)[:, :-1]  # Whisper drops the last
+        real, imag = tf.split(tf.linalg.matmul(frames, tf.constant(self._dft_basis)), 2, axis=-1)
+        power = tf.math.square(real) + tf.math.square(imag)
         mel = tf.linalg.matmul(power, tf.constant(self._mel_weights))
         log_spec = tf.math.log(tf.maximum(mel, WHISPER_LOG_FLOOR)) / np.log(10.0).astype(np.float32)
         peak = tf.reduce_max(log_spec, axis=[1, 2], keepdims=True)

@@ -50,6 +50,8 @@ NOISE_PATTERNS = tuple(re.compile(p) for p in (
     r"TF-TRT Warning: Could not find TensorRT",              # TensorRT is optional
     r"could not open file to read NUMA node",                # cuda_executor on some GPU hosts
     r"successful NUMA node read from SysFS had negative value",
+    r"^INFO: Created TensorFlow Lite XNNPACK delegate for CPU",  # LiteRT's default CPU delegate
+    r"^fully_quantize: \d+, inference_type: \d+, input_inference_type",  # TFLite's int8 quantiser
 ))
 # A C++ (absl/glog) log line: severity letter, MMDD, time, thread id, file:line].
 _CPP_LOG_LINE = re.compile(r"^([IWEF])\d{4} \d\d:\d\d:[\d.]+ +\d+ [^\]]+\] ")

@@ -7,6 +7,7 @@ import pytest
 
 from ser_tf.errors import ModelError, ParameterError
 from ser_tf.inference import loading
+from ser_tf.inference.backends import KerasBackend
 from ser_tf.runs import RunFolder
 
 
@@ -101,7 +102,8 @@ def test_lambda_layers_are_never_deserialised(tmp_path):
 def test_window_samples_follow_the_model_input(run_dir):
     model = loading.load_keras_model(RunFolder(run_dir).model_keras)
     info = loading.describe_model(RunFolder(run_dir).model_keras)
-    assert loading.window_samples(model, info) == 16000
+    assert loading.window_samples(KerasBackend(model).fixed_length, info) == 16000
+    assert loading.window_samples(None, info) == 16000  # the run's clip duration, 1 s
     assert model(np.zeros((1, 16000), np.float32)).shape == (1, 3)
 
 

@@ -75,3 +75,35 @@ def test_layer_and_serialisation(rng, tmp_path):
     )
     layer = keras.layers.deserialize(keras.layers.serialize(WhisperLogMel(n_mels=128)))
     assert isinstance(layer, WhisperLogMel) and layer.n_mels == 128
+
+
+def test_dft_basis_is_numpy_rfft_of_the_windowed_frame(rng):
+    from ser_tf.layers.log_mel import stft_window
+    from ser_tf.layers.whisper_log_mel import windowed_dft_basis
+
+    window = stft_window(n_fft=400, win_length=400)
+    frames = rng.standard_normal((5, 400))
+    real, imag = np.split(frames @ windowed_dft_basis(window).astype(np.float64), 2, axis=1)
+    spectrum = np.fft.rfft(frames * window, axis=1)
+    np.testing.assert_allclose(real, spectrum.real, atol=1e-4)
+    np.testing.assert_allclose(imag, spectrum.imag, atol=1e-4)
+
+
+def test_matches_the_tf_signal_stft_version_it_replaced(rng):
+    # The layer computed its STFT with tf.signal.stft until TFLite export needed a builtin-only
+    # graph (RFFT2D takes only power-of-two lengths). That version, inline, as the reference:
+    # measured 1e-6 (noise) and 4e-5 (modulated tone, low bins) apart; bound: the layer's TOLERANCE.
+    import tensorflow as tf
+
+    from ser_tf.layers.log_mel import stft_window
+    from ser_tf.layers.mel_filters import mel_filterbank
+
+    y = np.stack(list(_signals(rng, 1.0).values()))
+    window = tf.constant(stft_window(n_fft=400, win_length=400))
+    padded = tf.pad(y, [[0, 0], [200, 200]], mode="REFLECT")
+    stft = tf.signal.stft(padded, frame_length=400, frame_step=160, fft_length=400,
+                          window_fn=lambda length, dtype: window, pad_end=False)[:, :-1]
+    mel = tf.matmul(tf.abs(stft) ** 2, mel_filterbank(sample_rate=SR, n_fft=400, n_mels=80, fmin=0.0, fmax=None).T)
+    log_spec = tf.math.log(tf.maximum(mel, 1e-10)) / np.log(10.0)
+    log_spec = tf.maximum(log_spec, tf.reduce_max(log_spec, axis=[1, 2], keepdims=True) - 8.0)
+    assert np.abs(WhisperLogMel()(y).numpy() - ((log_spec + 4.0) / 4.0).numpy()).max() < TOLERANCE
