@@ -49,3 +49,8 @@ class DeviceError(SerError):
 class StorageError(SerError):
     """The app's database cannot be opened, migrated or written as asked (its URL, its schema
     version, a failed transaction)."""
+
+
+class DistributedError(SerError):
+    """Multi-worker training cannot start or go on: an invalid ``TF_CONFIG``, or a peer that died
+    or stopped answering (the message names it)."""
