@@ -286,16 +286,27 @@ def shard_by_data(dataset):
 
 
 def peer_failure(err: Exception, cluster: Cluster) -> DistributedError:
-    """A ``DistributedError`` for a collective op that failed: names the dead peer when
-    TensorFlow's health check did ("/job:worker/replica:0/task:1 is down")."""
-    found = re.search(r"/job:(\w+)/replica:\d+/task:(\d+) is down", str(err))
-    if found:
-        what = f"{cluster.name(found.group(1), int(found.group(2)))} is down (its peer health check failed)"
-    elif "timed out" in str(err).lower() or type(err).__name__ == "DeadlineExceededError":
-        what = "a collective op timed out waiting for a peer (train.collective_timeout_s)"
+    """A ``DistributedError`` for a collective op that failed, naming the peer that TensorFlow
+    found dead (its coordination service's missed heartbeats, or the peer health check)."""
+    text = str(err)
+    own = (cluster.task_type, cluster.task_index)
+    peers = []
+    for job, index in re.findall(r"/job:(\w+)/(?:replica:\d+/)?task:(\d+)", text):
+        if (job, int(index)) != own and (job, int(index)) not in peers:
+            peers.append((job, int(index)))
+    if "heartbeat" in text or "unhealthy" in text:
+        how = "stopped sending heartbeats"
+    elif "is down" in text:
+        how = "failed its peer health check"
+    elif "timed out" in text.lower() or "deadline" in text.lower():
+        how = "did not answer within train.collective_timeout_s"
     else:
-        what = "a collective op failed"
-    first_line = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-    return DistributedError(f"multi-worker training stopped on {cluster.name()}: {what}; "
-                            f"TensorFlow said: {first_line}. Restart every worker; --resume RUN continues "
-                            "from the last finished epoch")
+        how = "stopped answering"
+    if peers:
+        what = f"{', '.join(cluster.name(job, index) for job, index in peers)} {how}"
+    else:
+        what = f"a peer {how}"
+    detail = next((line.strip() for line in text.splitlines()
+                   if "unhealthy" in line or "is down" in line or "timed out" in line.lower()), type(err).__name__)
+    return DistributedError(f"multi-worker training stopped on {cluster.name()}: {what} ({detail}). "
+                            "Restart every worker; --resume RUN continues from the last finished epoch")
