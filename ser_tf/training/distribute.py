@@ -22,9 +22,10 @@ with ``AutoShardPolicy.DATA``: the pipelines read lists of files or in-memory ar
 file per worker, so every worker reads the (seeded, identically shuffled) list and keeps its own
 slice of each global batch.
 
-A dead peer must not hang the job: each collective op times out after
-``train.collective_timeout_s`` (``CommunicationOptions``), and TensorFlow's peer health check
-runs every ``train.peer_check_s`` seconds, aborting the collectives with the dead worker's name.
+Nothing waits forever: the workers wait ``train.cluster_wait_s`` for each other at start;
+TensorFlow's coordination service calls a worker dead once it has sent no heartbeat for
+``train.peer_timeout_s`` and aborts every collective op, naming it; and each collective op gives
+up after ``train.collective_timeout_s`` (``CommunicationOptions``).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ import json
 import os
 import re
 import shutil
+import sys
 import tempfile
 from pathlib import Path
 from typing import Dict, Iterator, Optional, Tuple
@@ -44,8 +46,6 @@ from ser_tf.errors import DistributedError
 STRATEGIES = ("default", "mirrored", "multiworker")
 TF_CONFIG = "TF_CONFIG"
 ROLES = ("chief", "worker")  # MultiWorkerMirroredStrategy's roles; it has no parameter servers
-# The health check calls a peer dead after this many failed probes of peer_check_s seconds each.
-PEER_CHECK_RETRIES = 2
 
 
 @dataclasses.dataclass(frozen=True)
@@ -136,17 +136,22 @@ def _check_address(address, *, where: str) -> None:
                                f"got {address!r}")
 
 
-def make_strategy(name: str, *, collective_timeout_s: float, peer_check_s: float):
+def make_strategy(name: str, *, collective_timeout_s: float = 300.0, peer_timeout_s: float = 30.0,
+                  cluster_wait_s: float = 600.0):
     """Create the ``tf.distribute`` strategy ``name`` (one of ``STRATEGIES``).
 
     Call it before any other TensorFlow op: a multi-worker strategy configures the collective ops
-    of the TensorFlow runtime, which cannot change once it has started.
+    and the coordination service of the TensorFlow runtime, which cannot change once it has started.
 
     Args:
         collective_timeout_s: multiworker: seconds (> 0) after which a collective op that still
-            waits for a peer fails with ``DeadlineExceededError``.
-        peer_check_s: multiworker: seconds (> 0) between checks that every peer is alive; a peer
-            that misses ``PEER_CHECK_RETRIES`` checks in a row aborts the job with its name.
+            waits for a peer fails.
+        peer_timeout_s: multiworker: seconds (> 0) without a heartbeat after which a worker is
+            dead; the others then stop with its name.
+        cluster_wait_s: multiworker: seconds (> 0) the workers wait for each other at start.
+
+    Raises:
+        DistributedError: an invalid ``TF_CONFIG`` or timeout, or workers that did not all start.
     """
     import tensorflow as tf
 
@@ -160,22 +165,74 @@ def make_strategy(name: str, *, collective_timeout_s: float, peer_check_s: float
         return tf.distribute.MirroredStrategy(devices=devices)
     if name != "multiworker":
         raise DistributedError(f"train.strategy must be one of {STRATEGIES} (or auto), got {name!r}")
-    read_tf_config()  # a clear message before TensorFlow's own, terser checks
-    for value, key in ((collective_timeout_s, "collective_timeout_s"), (peer_check_s, "peer_check_s")):
-        if not value > 0:
-            raise DistributedError(f"train.{key} must be > 0 seconds, got {value!r}")
-    from tensorflow.python.distribute import collective_all_reduce_strategy as collective
-
-    # The health-check settings are class attributes of TensorFlow's implementation (its own tests
-    # set them the same way); the defaults (30 s, 3 retries of 10 s, wait forever at start) let a
-    # dead peer stall the job for a minute or more.
-    extended = collective.CollectiveAllReduceExtended
-    extended._check_health_interval = peer_check_s
-    extended._check_health_timeout = peer_check_s
-    extended._check_health_retry_limit = PEER_CHECK_RETRIES
-    extended._check_health_initial_timeout = collective_timeout_s
+    cluster = read_tf_config()  # a clear message before TensorFlow's own, terser checks
+    timeouts = {"collective_timeout_s": collective_timeout_s, "peer_timeout_s": peer_timeout_s,
+                "cluster_wait_s": cluster_wait_s}
+    for key, value in timeouts.items():
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+            raise DistributedError(f"train.{key} must be a number of seconds > 0, got {value!r}")
+    _configure_coordination(cluster, peer_timeout_s=peer_timeout_s, cluster_wait_s=cluster_wait_s)
     options = tf.distribute.experimental.CommunicationOptions(timeout_seconds=collective_timeout_s)
-    return _multi_worker_strategy_class()(communication_options=options)
+    missing = (f"{cluster.name()}: the workers of {TF_CONFIG} did not all join within train.cluster_wait_s "
+               f"({cluster_wait_s:g} s); cluster {dict((job, list(a)) for job, a in cluster.jobs.items())}. "
+               "Start every worker, and check the addresses and that their ports are open")
+    # TensorFlow 2.21 waits for a missing worker without any time limit (its register timeout
+    # does not reach the strategy's start-up), so a watchdog bounds the wait.
+    with _watchdog(cluster_wait_s, message=missing):
+        try:
+            strategy = _multi_worker_strategy_class()(communication_options=options)
+            # A first all-reduce: every worker has joined once it returns.
+            strategy.reduce("SUM", strategy.run(lambda: tf.constant(1.0)), axis=None)
+        except (tf.errors.DeadlineExceededError, tf.errors.UnavailableError) as err:
+            raise DistributedError(f"{missing}. TensorFlow said: {str(err).strip().splitlines()[0]}") from None
+    return strategy
+
+
+# The watchdog: a bare Python process that sleeps, then names the problem and kills its parent,
+# unless the parent stopped it first (or died: then its parent id has changed, and it does nothing).
+_WATCHDOG = (
+    "import os, signal, sys, time\n"
+    "time.sleep(float(sys.argv[1]))\n"
+    "if os.getppid() == int(sys.argv[3]):\n"
+    "    sys.stderr.write(sys.argv[2] + '\\n'); sys.stderr.flush(); os.kill(int(sys.argv[3]), signal.SIGKILL)\n"
+)
+
+
+@contextlib.contextmanager
+def _watchdog(seconds: float, *, message: str):
+    """Kill this process, saying ``error: message``, unless the block finishes in ``seconds``.
+
+    A separate process, not a thread: while TensorFlow waits for the cluster its C++ code holds
+    the interpreter lock, so no thread (nor signal handler) of this process could run."""
+    import subprocess
+
+    guard = subprocess.Popen([sys.executable, "-c", _WATCHDOG, str(seconds), f"error: {message}", str(os.getpid())])
+    try:
+        yield
+    finally:
+        guard.kill()
+        guard.wait()
+
+
+def _configure_coordination(cluster: Cluster, *, peer_timeout_s: float, cluster_wait_s: float) -> None:
+    """Set up TensorFlow's coordination service as ``MultiWorkerMirroredStrategy`` would (same
+    leader, same jobs), plus our timeouts: by default a worker waits for its peers for an hour
+    and the strategy takes whatever heartbeat timeout the runtime has. The strategy keeps a
+    service that is already configured."""
+    from tensorflow.compiler.xla.tsl.protobuf import coordination_config_pb2
+    from tensorflow.python.distribute import multi_worker_util
+    from tensorflow.python.eager import context
+    from tensorflow.python.training import server_lib
+
+    spec = server_lib.ClusterSpec({job: list(addresses) for job, addresses in cluster.jobs.items()})
+    context.context().configure_coordination_service(
+        service_type="standalone",
+        service_leader=multi_worker_util.coordination_leader(spec),
+        coordinated_jobs=[coordination_config_pb2.CoordinatedJob(name=job, num_tasks=len(cluster.jobs[job]))
+                          for job in ROLES if job in cluster.jobs],
+        cluster_register_timeout_in_ms=int(cluster_wait_s * 1000),
+        heartbeat_timeout_in_ms=int(peer_timeout_s * 1000),
+    )
 
 
 def _multi_worker_strategy_class():
@@ -287,7 +344,7 @@ def shard_by_data(dataset):
 
 def peer_failure(err: Exception, cluster: Cluster) -> DistributedError:
     """A ``DistributedError`` for a collective op that failed, naming the peer that TensorFlow
-    found dead (its coordination service's missed heartbeats, or the peer health check)."""
+    found dead (the coordination service's missed heartbeats, or the older peer health check)."""
     text = str(err)
     own = (cluster.task_type, cluster.task_index)
     peers = []

@@ -110,7 +110,7 @@ def apply_runtime(runtime: Runtime, *, train: Optional[TrainConfig] = None):
 
     train = train or TrainConfig()
     strategy = make_strategy(runtime.strategy_name, collective_timeout_s=train.collective_timeout_s,
-                             peer_check_s=train.peer_check_s)
+                             peer_timeout_s=train.peer_timeout_s, cluster_wait_s=train.cluster_wait_s)
     keras.mixed_precision.set_global_policy(runtime.mixed_precision)
     if runtime.deterministic:
         tf.config.experimental.enable_op_determinism()

@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[2]
 # 6e-8; a real divergence (another batch order, per-replica batch statistics) moves them by ~1e-3.
 ATOL = 1e-5
 RUN_S = 300  # the most a group of training processes may take before the test kills them
-DEAD_PEER_EXIT_S = 60  # peer_check_s=2 and collective_timeout_s=30 below: detection takes ~10 s
+DEAD_PEER_EXIT_S = 60  # peer_timeout_s=5 and collective_timeout_s=30 below: detection takes ~10 s
 TINY = [
     "--arch", "cnn_lstm_small", "--seed", "7", "--batch-size", "8",
     "--set", "audio.duration=1.0", "--set", "model.conv_filters=[4, 8]", "--set", "model.rnn_units=8",
@@ -172,9 +172,9 @@ def yaml_strategy(run: Path) -> str:
 def test_a_worker_killed_mid_epoch_stops_the_chief_and_the_run_resumes(demo_root, tmp_path):
     run = tmp_path / "run"
     ports = _free_ports(2)
-    # 8 steps an epoch (batch 4), so the kill lands inside epoch 2; quick peer checks.
+    # 8 steps an epoch (batch 4), so the kill lands inside epoch 2; a short heartbeat timeout.
     argv = _train("--data", f"demo={demo_root}", "--epochs", "3", "--batch-size", "4",
-                  "--set", "train.peer_check_s=2", "--set", "train.collective_timeout_s=30",
+                  "--set", "train.peer_timeout_s=5", "--set", "train.collective_timeout_s=30",
                   "--strategy", "multiworker", "--out", str(run))
     with Processes(tmp_path) as procs:
         for index in (0, 1):
@@ -205,3 +205,17 @@ def test_a_worker_killed_mid_epoch_stops_the_chief_and_the_run_resumes(demo_root
     assert (run / "report" / "metrics.json").is_file() and not (run / "backup").exists()
     epochs = (run / "training_history.csv").read_text().strip().splitlines()[1:]
     assert [row.split(",")[0] for row in epochs] == ["0", "1", "2"]
+
+
+def test_a_worker_whose_peer_never_starts_stops_after_cluster_wait_s(demo_root, tmp_path):
+    ports = _free_ports(2)
+    with Processes(tmp_path) as procs:
+        procs.start("alone", _train("--data", f"demo={demo_root}", "--set", "train.cluster_wait_s=5",
+                                    "--strategy", "multiworker", "--out", str(tmp_path / "run")),
+                    tf_config=_tf_config(ports, 0))
+        code = procs.wait("alone", time.monotonic() + 120)
+    assert code == -signal.SIGKILL  # the watchdog's: TensorFlow's wait cannot be interrupted
+    assert (f"error: worker 0 (127.0.0.1:{ports[0]}): the workers of TF_CONFIG did not all join within "
+            f"train.cluster_wait_s (5 s); cluster {{'worker': ['127.0.0.1:{ports[0]}', '127.0.0.1:{ports[1]}']}}"
+            ) in procs.log("alone")
+    assert not (tmp_path / "run").exists()
