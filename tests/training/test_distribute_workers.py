@@ -24,6 +24,10 @@ import numpy as np
 import pytest
 
 from ser_tf import runs
+from tests.training import test_train_workflow
+
+# The workflow test's small generated demo corpus (48 clips, 6 speakers), one per module.
+demo_root = test_train_workflow.demo_root
 
 ROOT = Path(__file__).resolve().parents[2]
 # Float32 sums in another order (two replicas, synchronized batch norm) after one epoch: measured
@@ -114,13 +118,6 @@ def _predict(run: Path) -> np.ndarray:
 
     clips = np.random.default_rng(0).normal(0.0, 0.1, (4, 16000)).astype("float32")
     return ser_tf.load_keras_model(run / "model.keras").predict(clips, verbose=0)
-
-
-@pytest.fixture(scope="module")
-def demo_root(tmp_path_factory):
-    from ser_tf.data.corpora.demo import ensure_demo_corpus
-
-    return ensure_demo_corpus(tmp_path_factory.mktemp("demo"), n_speakers=6, clips_per_emotion=1)
 
 
 @pytest.fixture(scope="module")
