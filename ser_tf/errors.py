@@ -58,3 +58,8 @@ class MissingDependencyError(SerError):
 class ExportError(ModelError):
     """A model cannot be exported as asked: an op the target format lacks (the message names the
     layer and the op), a bad output path, or calibration data that cannot be used."""
+
+
+class DistributedError(SerError):
+    """Multi-worker training cannot start or go on: an invalid ``TF_CONFIG``, or a peer that died
+    or stopped answering (the message names it)."""

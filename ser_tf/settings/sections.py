@@ -239,7 +239,11 @@ class TrainConfig(Section):
     checkpoint_monitor: str = "val_loss"  # recorded only: selection follows early_stopping.monitor
     jit_compile: Union[bool, str] = "auto"  # auto: XLA on GPU only (slower on CPU); true | false
     mixed_precision: Union[bool, str] = "auto"  # auto: mixed on GPU, float32 on CPU
-    strategy: str = "auto"  # auto | default | mirrored (several GPUs)
+    strategy: str = "auto"  # auto | default | mirrored | multiworker (TF_CONFIG); see training/distribute.py
+    per_replica_batch: bool = False  # true: batch_size is per replica, learning rate x replicas
+    collective_timeout_s: float = 300.0  # multiworker: a collective op waiting longer fails the job
+    peer_timeout_s: float = 30.0  # multiworker: a worker without a heartbeat for this long is dead
+    cluster_wait_s: float = 600.0  # multiworker: how long the workers wait for each other at start
     deterministic: Union[bool, str] = "auto"  # auto: op determinism on CPU, off on GPU
     lr_schedule: str = "constant"  # constant | linear (warm-up then linear decay to 0)
     warmup_ratio: float = 0.0  # share of all steps spent warming up (linear schedule)

@@ -14,6 +14,7 @@ from ser_tf.config import deep_merge, load_config, recipe_path
 from ser_tf.errors import SerError
 from ser_tf.runs import RunFolder, new_run_folder
 from ser_tf.settings import SerConfig, from_run_config, resolve
+from ser_tf.training.distribute import STRATEGIES, read_tf_config
 from ser_tf.utils.cli import HelpFormatter, add_output_flags, apply_output_flags, start_tensorflow
 
 SPLITS = ("speaker", "kfold", "loso", "random")
@@ -46,6 +47,10 @@ def build_parser() -> argparse.ArgumentParser:
                         help="run folder (default: <arch>-<timestamp> in $SER_TF_MODELS, else in models/)")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                         help="override a config key, e.g. --set train.learning_rate=3e-4 (repeatable)")
+    parser.add_argument("--strategy", choices=STRATEGIES, default=None,
+                        help="tf.distribute strategy: one device, mirrored over this machine's GPUs (or "
+                        "logical CPUs), or multiworker over the machines in $TF_CONFIG (default: the "
+                        "recipe's train.strategy; auto: mirrored with several GPUs)")
     parser.add_argument("--resume", type=Path, default=None, metavar="RUN",
                         help="continue an interrupted run folder: finished folds are kept")
     parser.add_argument("--wandb", default=None, metavar="PROJECT",
@@ -60,13 +65,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 def resolve_config(args, parser) -> SerConfig:
     """The defaults, the recipe, then the flags, then ``--set`` overrides (last wins), checked
-    once by ``ser_tf.settings.resolve``. ``--resume`` reads the run folder's own config."""
+    once by ``ser_tf.settings.resolve``. ``--resume`` reads the run folder's own config (only
+    ``--strategy`` may change it)."""
     if args.pretrain and args.wandb is not None:
         parser.error("--wandb tracks classifier training, not --pretrain")
     if args.resume is not None:
         if args.wandb is not None:
             parser.error("--wandb cannot be combined with --resume: a resumed run keeps its own config")
-        return from_run_config(load_config(RunFolder(args.resume).config))
+        config = from_run_config(load_config(RunFolder(args.resume).config))
+        if args.strategy is None:
+            return config
+        # The devices may change between the interrupted run and its resumption; the model may not.
+        return dataclasses.replace(config, train=dataclasses.replace(config.train, strategy=args.strategy))
     path = args.config or recipe_path(args.arch)
     if args.config is None and not path.is_file():
         from ser_tf.models.registry import list_archs
@@ -85,6 +95,7 @@ def resolve_config(args, parser) -> SerConfig:
         "train.batch_size": args.batch_size,
         "seed": args.seed,
         "train.tracking.wandb_project": args.wandb,
+        "train.strategy": args.strategy,
     }
     config = resolve(recipe, flags=flags, overrides=args.overrides)
     if args.speaker_pattern is not None and not any(
@@ -108,6 +119,8 @@ def main(argv=None) -> int:
     apply_output_flags(args)
     try:
         config = resolve_config(args, parser)
+        if config.train.strategy == "multiworker":
+            read_tf_config()  # an invalid TF_CONFIG fails here, before TensorFlow starts
         start_tensorflow(args)  # without its start-up noise, unless --verbose
         from ser_tf.training.tracking import check_settings, require_wandb
 
@@ -129,6 +142,9 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print("\ninterrupted: continue with  python train.py --resume <run folder>", file=sys.stderr)
         return 130
+    if not result.is_chief:
+        print("\nthis worker is done; the chief wrote the run folder")
+        return 0
     print()
     print(format_summary(result.summary, result.summary.get("protocol", {})))
     print(f"\nrun folder: {result.run_dir}\npredict:    python audio_test.py --model {result.run_dir} --file clip.wav")

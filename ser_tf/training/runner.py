@@ -24,7 +24,7 @@ from ser_tf.data import balance, manifest, splits as splits_lib
 from ser_tf.errors import ConfigError
 from ser_tf.settings import SerConfig
 from ser_tf.training import callbacks as callbacks_lib
-from ser_tf.training import optim, runtime as runtime_lib
+from ser_tf.training import distribute, optim, runtime as runtime_lib
 from ser_tf.training.targets import check_labels, loss_from_config
 from ser_tf.training.tracking import tracking_context
 from ser_tf.utils.io import atomic_path, write_json, write_text
@@ -48,6 +48,8 @@ class RunResult:
     # The report's metrics.json: the test split's metrics, the k-fold aggregate, or, for a final
     # model (no test speakers), {"test": None, "note": ..., "protocol": ...} with no score at all.
     summary: dict
+    # False on a multi-worker run's other workers: their run_dir was a temporary copy, now deleted.
+    is_chief: bool = True
 
 
 def _datasets(split, bundle, config: SerConfig):
@@ -77,6 +79,7 @@ def _datasets(split, bundle, config: SerConfig):
             records, labels, audio=config.audio, augment=config.augment, training=training,
             batch_size=config.train.batch_size, seed=seed,
         )
+        ds = distribute.shard_by_data(ds)  # each worker's slice of every global batch
         if not training:
             _check_complete(ds, labels, name)
         if one_hot and name != "test":
@@ -179,6 +182,7 @@ def _fit_end_to_end(split, bundle, config: SerConfig, *, fold_dir: Path, rt, str
         )
         # Creating the optimizer's slots now keeps TensorFlow from tracing the first step twice.
         model.optimizer.build(model.trainable_variables)
+        distribute.prepare_for_replicas(model, strategy=strategy, train_dataset=train_ds)
     tracking = tracking_context(config, class_names=bundle.label_set.classes, fold_dir=fold_dir,
                                 split_name=split.name)
     cbs = callbacks_lib.make_callbacks(
@@ -250,21 +254,47 @@ def run_training(config: SerConfig, *, run_dir: Optional[Path] = None, resume: b
         verbose: Keras verbosity; default a progress bar on a terminal, one line per epoch else.
         log: where progress lines go.
     """
+    import tensorflow as tf
+
     if verbose is None:
         verbose = 1 if sys.stdout.isatty() else 2
-    runtime_lib.set_seed(config.seed)
     rt = runtime_lib.resolve_runtime(train=config.train)
-    strategy = runtime_lib.apply_runtime(rt)
+    strategy = runtime_lib.apply_runtime(rt, train=config.train)  # first: before any other TF op
+    runtime_lib.set_seed(config.seed)
+    cluster = distribute.cluster_of(strategy)
+    is_chief = cluster is None or cluster.is_chief
+    if run_dir is None:  # a worker's own name inside its temporary folder; the chief's is timestamped
+        run_dir = runs.new_run_folder(config.arch).path if is_chief else Path(config.arch)
+    with distribute.worker_run_dir(Path(run_dir), cluster=cluster, resume=resume) as own_dir:
+        if not is_chief:
+            log(f"{cluster.name()}: the chief writes the run folder; this worker writes to {own_dir} (deleted at the end)")
+        try:
+            result = _run_splits(config, run=runs.RunFolder(own_dir), rt=rt, strategy=strategy, resume=resume,
+                                 verbose=verbose, log=log)
+        except (tf.errors.UnavailableError, tf.errors.DeadlineExceededError, tf.errors.CancelledError,
+                tf.errors.AbortedError) as err:
+            if cluster is None:
+                raise
+            raise distribute.peer_failure(err, cluster) from None
+    if is_chief:
+        runs.point_latest(runs.RunFolder(result.run_dir))
+    return dataclasses.replace(result, is_chief=is_chief)
+
+
+def _run_splits(config: SerConfig, *, run: runs.RunFolder, rt, strategy, resume: bool, verbose: int,
+                log) -> RunResult:
+    user_config = config  # as written to the run folder: --resume must not scale the batch twice
+    config = distribute.scale_for_replicas(config, n_replicas=strategy.num_replicas_in_sync)
     bundle = load_bundle(config, require_all=True)
     splits = run_splits(bundle, config)
-    run = runs.new_run_folder(config.arch) if run_dir is None else runs.RunFolder(run_dir)
     run_dir = run.path
     run_dir.mkdir(parents=True, exist_ok=True)
-    log(f"run folder: {run_dir}  ({rt.describe()})")
+    log(f"run folder: {run_dir}  ({rt.describe()}, {strategy.num_replicas_in_sync} replica(s), "
+        f"global batch {config.train.batch_size})")
     if bundle.is_demo:
         log("data: the built-in DEMO corpus (synthetic voices, not real emotional speech)")
     if not resume:
-        _write_run_config(run_dir, config, bundle, splits, rt)
+        _write_run_config(run_dir, user_config, bundle, splits, rt)
         runs.write_labels(
             run, classes=bundle.label_set.classes, label_set=bundle.label_set.name,
             sample_rate=config.audio.sample_rate, duration=config.audio.duration, arch=config.arch,
@@ -304,7 +334,6 @@ def run_training(config: SerConfig, *, run_dir: Optional[Path] = None, resume: b
                    f"{config.train.early_stopping.monitor}={best.val_score:.4f}"})
     else:
         summary = json.loads(runs.RunFolder(results[0].fold_dir).report.metrics.read_text())
-    runs.point_latest(run)
     return RunResult(run_dir, results, summary)
 
 

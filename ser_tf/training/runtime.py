@@ -2,18 +2,21 @@
 
 On CPU we train in float32 without XLA (XLA measured 30-45% slower for these models on CPU) and
 with op determinism, so two runs with one seed give the same metrics. On GPU the defaults switch to
-mixed precision and XLA, and a MirroredStrategy spans several GPUs.
+mixed precision and XLA, and a MirroredStrategy spans several GPUs; ``train.strategy`` also
+offers ``multiworker`` (``ser_tf.training.distribute``).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import random
+from typing import Optional
 
 import numpy as np
 
 from ser_tf.errors import ConfigError
 from ser_tf.settings import TrainConfig
+from ser_tf.training.distribute import STRATEGIES, make_strategy
 
 
 @dataclasses.dataclass(frozen=True)
@@ -75,8 +78,8 @@ def resolve_runtime(*, train: TrainConfig) -> Runtime:
     strategy = train.strategy
     if strategy in ("auto", None):
         strategy = "mirrored" if n_gpus > 1 else "default"
-    if strategy not in ("default", "mirrored"):
-        raise ConfigError(f"train.strategy must be auto, default or mirrored, got {strategy!r}")
+    if strategy not in STRATEGIES:
+        raise ConfigError(f"train.strategy must be auto, {', '.join(STRATEGIES)}, got {strategy!r}")
     return Runtime(
         n_gpus=n_gpus,
         jit_compile=_auto_bool(train.jit_compile, n_gpus > 0, "jit_compile"),
@@ -97,14 +100,18 @@ def _gpu_mixed_policy() -> str:
     return "mixed_bfloat16"
 
 
-def apply_runtime(runtime: Runtime):
-    """Apply the policy and determinism; return the ``tf.distribute`` strategy to build under."""
+def apply_runtime(runtime: Runtime, *, train: Optional[TrainConfig] = None):
+    """Create the ``tf.distribute`` strategy to build under, then apply the policy and determinism.
+
+    The strategy comes first: a multi-worker one must exist before any other TensorFlow op runs.
+    """
     import keras
     import tensorflow as tf
 
+    train = train or TrainConfig()
+    strategy = make_strategy(runtime.strategy_name, collective_timeout_s=train.collective_timeout_s,
+                             peer_timeout_s=train.peer_timeout_s, cluster_wait_s=train.cluster_wait_s)
     keras.mixed_precision.set_global_policy(runtime.mixed_precision)
     if runtime.deterministic:
         tf.config.experimental.enable_op_determinism()
-    if runtime.strategy_name == "mirrored":
-        return tf.distribute.MirroredStrategy()
-    return tf.distribute.get_strategy()
+    return strategy
