@@ -10,6 +10,7 @@ import os
 import shutil
 import tempfile
 import time
+from pathlib import Path
 from typing import List, Optional
 
 from ser_tf.app import uploads
@@ -52,7 +53,7 @@ def _classify_upload(service: Service, upload, *, name: str, source: str, store_
         except AudioError as err:  # readable but unusable: too short, digital silence
             reason = str(err)[len(err.path) + 2:] if err.path else str(err)
             raise uploads.UploadRefused(422, f"{name}: {reason}") from None
-        audio = open(path, "rb").read() if store_audio else None
+        audio = Path(path).read_bytes() if store_audio else None
         return service.keep(analysis, audio=audio, audio_type=_MIME.get(info.format, "application/octet-stream"))
     finally:
         os.unlink(path)
