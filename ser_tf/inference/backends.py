@@ -16,6 +16,7 @@ labels travel inside the file; see ``ser_tf.export``); batches are run one windo
 from __future__ import annotations
 
 import contextlib
+import threading
 from pathlib import Path
 from typing import Dict, List, Optional
 
@@ -132,6 +133,7 @@ class TFLiteBackend:
                 f"{WAVEFORM_INPUT!r} to {PROBABILITIES_OUTPUT!r}, got {signatures}"
             )
         self._runner = self.interpreter.get_signature_runner("serving_default")
+        self._lock = threading.Lock()
         shape = self._runner.get_input_details()[WAVEFORM_INPUT]["shape"]
         self.fixed_length: Optional[int] = int(shape[1])
         outputs = self._run(quiet_tone(self.fixed_length)[None, :])  # reads the constant class names
@@ -141,7 +143,10 @@ class TFLiteBackend:
             n.decode("utf-8") if isinstance(n, bytes) else str(n) for n in np.ravel(names)]
 
     def _run(self, window: np.ndarray) -> dict:
-        return self._runner(**{WAVEFORM_INPUT: window})
+        # One interpreter holds one set of tensors: calls from several threads (the web app
+        # classifies concurrently) must take turns, or they overwrite each other's input.
+        with self._lock:
+            return self._runner(**{WAVEFORM_INPUT: window})
 
     def predict_batch(self, batch: np.ndarray) -> np.ndarray:
         """Probabilities ``(batch, num_classes)`` float64; windows of ``fixed_length`` samples."""

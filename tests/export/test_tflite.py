@@ -61,6 +61,17 @@ def test_the_signature_returns_the_label_and_class_names(export_run, probes, ker
     assert model.predict(probes[0]).label == support.CLASSES[int(keras_probabilities[0].argmax())]
 
 
+def test_one_export_answers_threads_at_once_as_it_answers_one(export_run, probes, tmp_path):
+    import concurrent.futures
+
+    backend = TFLiteBackend(export_model(export_run, format="tflite", out=tmp_path / "m.tflite").path)
+    windows = np.tile(probes, (8, 1))  # enough calls that unguarded threads do collide
+    alone = backend.predict_batch(windows)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
+        together = list(pool.map(lambda i: backend.predict_batch(windows[i:i + 1]), range(len(windows))))
+    np.testing.assert_array_equal(np.concatenate(together), alone)
+
+
 def test_int8_keeps_the_front_end_in_float(export_run):
     from ser_tf.inference import loading
 
