@@ -30,10 +30,13 @@ class AudioError(SerError):
 
     Attributes:
         path: the file concerned, or ``None`` for in-memory audio.
+        reason: the message without the path, for callers that name the file their own way
+            (the web app names an upload by its display name, not its temporary file).
     """
 
     def __init__(self, message: str, *, path=None):
         self.path = None if path is None else str(path)
+        self.reason = message
         prefix = f"{self.path}: " if self.path else ""
         super().__init__(prefix + message)
 

@@ -66,29 +66,20 @@ class Analyzer:
     def window(self) -> float:
         return self.model.window
 
-    def analyse(self, audio: Union[str, Path, np.ndarray], *, name: str, source: str,
-                sample_rate: Optional[int] = None) -> Analysis:
+    def analyse(self, path: Union[str, Path], *, name: str, source: str) -> Analysis:
         """Classify a recording into a timeline and summarise it.
 
         Args:
-            audio: a file (read block by block: memory stays bounded whatever its length) or a
-                mono float32 waveform ``(samples,)`` at ``sample_rate`` Hz.
+            path: the audio file (any format and rate the library reads), read block by block, so
+                memory stays bounded whatever its length. Uploads and streams both arrive as files.
             name: the display name (never used as a path).
             source: ``"upload"``, ``"record"`` or ``"stream"``.
 
         Raises:
             AudioError: unreadable, shorter than 0.5 s, or digital silence throughout.
         """
-        if isinstance(audio, np.ndarray):
-            rate = self.sample_rate if sample_rate is None else int(sample_rate)
-            long = self.model.predict_long(audio, sample_rate=rate, hop=self.hop)
-            if rate != self.sample_rate:
-                from ser_tf.data.audio_io import resample
-
-                audio = resample(audio, orig_sr=rate, target_sr=self.sample_rate)
-        else:
-            long = self.model.predict_long(audio, hop=self.hop)
-        mins, maxs, duration = envelope(audio, sample_rate=self.sample_rate)
+        long = self.model.predict_long(path, hop=self.hop)
+        mins, maxs, duration = envelope(path, sample_rate=self.sample_rate)
         return Analysis(recording=self._summary(long, name=name, source=source, mins=mins, maxs=maxs,
                                                 duration=duration),
                         timeline=[w.to_dict() for w in long.timeline])

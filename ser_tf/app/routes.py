@@ -51,8 +51,7 @@ def _classify_upload(service: Service, upload, *, name: str, source: str, store_
         try:
             analysis = service.analyzer.analyse(path, name=name, source=source)
         except AudioError as err:  # readable but unusable: too short, digital silence
-            reason = str(err)[len(err.path) + 2:] if err.path else str(err)
-            raise uploads.UploadRefused(422, f"{name}: {reason}") from None
+            raise uploads.UploadRefused(422, f"{name}: {err.reason}") from None
         audio = Path(path).read_bytes() if store_audio else None
         return service.keep(analysis, audio=audio, audio_type=_MIME.get(info.format, "application/octet-stream"))
     finally:

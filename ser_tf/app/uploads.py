@@ -52,8 +52,7 @@ def check_audio(path, *, name: str, max_duration_s: float) -> AudioInfo:
     try:
         info = probe_audio(path)
     except AudioError as err:
-        reason = str(err)[len(err.path) + 2:] if err.path else str(err)
-        raise UploadRefused(415, f"{name}: not audio this server can read ({reason})") from None
+        raise UploadRefused(415, f"{name}: not audio this server can read ({err.reason})") from None
     if info.duration > max_duration_s:
         raise UploadRefused(413, f"{name}: {info.duration:.0f} s is longer than the limit of "
                                  f"{max_duration_s:g} s (--max-duration)")
