@@ -80,6 +80,51 @@ def _load_ct2(folder: Path, threads: int):
         return ctranslate2.models.Whisper(str(folder), **kwargs), None
 
 
+_DEFAULT_BACKEND_CHILD = """
+import json, sys, time
+import numpy as np, ctranslate2
+folder, path, batch, threads, repeats = sys.argv[1], sys.argv[2], *map(int, sys.argv[3:6])
+mel = np.load(path)
+model = ctranslate2.models.Whisper(folder, device="cpu", compute_type="float32", intra_threads=threads,
+                                   inter_threads=1)
+views = [ctranslate2.StorageView.from_array(np.ascontiguousarray(mel[i:i + batch])) for i in range(0, len(mel), batch)]
+def run():
+    for v in views:
+        np.asarray(model.encode(v))
+run()
+times = []
+for _ in range(repeats):
+    start = time.perf_counter(); run(); times.append((time.perf_counter() - start) * 1000 / len(mel))
+print(json.dumps(times))
+"""
+
+
+def _ct2_default_backend(bench: Bench, ours: Stats, *, folder: Path, mel: np.ndarray, batch: int, threads: int,
+                         repeats: int, label: str) -> None:
+    """Where this run forced MKL on a CPU that is not Intel's, CTranslate2 with its own choice
+    (oneDNN) in a child process (the choice is made once per process), on the same log-mel."""
+    import json
+    import subprocess
+
+    from benchmarks.harness import machine
+
+    if os.environ.get("CT2_USE_MKL") != "1" or "intel" in machine()["cpu_model"].lower():
+        return
+    env = {k: v for k, v in os.environ.items() if k != "CT2_USE_MKL"}
+    with tempfile.TemporaryDirectory(prefix="bench_ct2_") as tmp:
+        path = Path(tmp) / "mel.npy"
+        np.save(path, mel.transpose(0, 2, 1))
+        proc = subprocess.run([sys.executable, "-c", _DEFAULT_BACKEND_CHILD, str(folder), str(path), str(batch),
+                               str(threads), str(repeats)], env=env, capture_output=True, text=True)
+    if proc.returncode != 0:
+        bench.note(f"CTranslate2's default backend could not be timed: {proc.stderr.strip()[-300:]}")
+        return
+    default = Stats(json.loads(proc.stdout.strip().splitlines()[-1]), unit="ms")
+    bench.compare(f"{label}: ours, ms per clip (against CTranslate2's default backend)", ours, default,
+                  baseline_name=f"{label}: CTranslate2, default backend (oneDNN here), child process",
+                  ratio="relative", details={"batch": batch, "threads": threads, "interleaved": False})
+
+
 def _log_mel(seconds: float, clips: int, *, window: float) -> np.ndarray:
     """``(clips, frames, 80)`` Whisper log-mel of ``clips`` speech-like ``seconds`` clips, each
     zero-padded to ``window`` seconds first (Whisper's 30 s window, or the clip's own length)."""
@@ -247,6 +292,9 @@ def main(argv=None) -> int:
                              ct2_note=ct2_note)
     _encoder_pair(bench, label="3 s clips, batch 1", encode_ours=encode_ours, encode_ct2=encode_ct2,
                   mel=mel3[:4] if quick else mel3[:8], batch=1, repeats=repeats, target=None, ct2_note=ct2_note)
+    if ct2 is not None and not quick:
+        _ct2_default_backend(bench, ours3, folder=folder, mel=mel3, batch=batch, threads=threads,
+                             repeats=repeats, label=f"3 s clips, batch {batch}")
     long_clips, long_batch = (1, 1) if quick else (4, 2)
     mel30 = _log_mel(CLIP_S, long_clips, window=WINDOW_S)
     ours30, ct30 = _encoder_pair(bench, label=f"3 s clips padded to 30 s, batch {long_batch}",
