@@ -142,7 +142,7 @@ def record(bench: Bench, results: dict) -> None:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    add_common_args(parser, data=False)
+    add_common_args(parser)  # --data: accepted, unused (synthetic audio)
     parser.add_argument("--model", default=None,
                         help="'default', a run folder or a model file (default: 'default'; --quick: an untrained tiny CNN-LSTM)")
     parser.add_argument("--repeats", type=int, default=5, help="uploads of the 3 s clip timed")

@@ -166,7 +166,7 @@ def record(bench: Bench, runs: dict) -> None:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    add_common_args(parser, data=False)
+    add_common_args(parser)  # --data: accepted, unused (synthetic audio)
     parser.add_argument("--clips", type=int, default=None,
                         help="clips in the synthetic corpus (default 3000; --quick 100)")
     parser.add_argument("--repeats", type=int, default=1, help="fresh processes per data path")
