@@ -90,7 +90,7 @@ def record(bench: Bench, results: dict) -> None:
     for key, metric in (("ua", "UA"), ("accuracy", "WA")):
         compare_scores(bench, f"test {metric}, pretrained then fine-tuned", [results["pretrained"][key]],
                        [results["scratch"][key]], baseline_name="the same architecture from random weights",
-                       unit=metric, details={k: r["train_seconds"] for k, r in results.items()})
+                       unit=metric, details={f"fine_tune_s_{k}": r["train_seconds"] for k, r in results.items()})
 
 
 def main(argv=None) -> int:
