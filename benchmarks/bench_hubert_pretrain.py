@@ -11,7 +11,9 @@ unweighted average recall (UA) as a markdown table, plus the pretraining loss cu
 
 Skips with a message (exit 0) when the RAVDESS folder is absent. Not a test: the full run trains
 for hours on a CPU; ``--max-clips 24 --pretrain-epochs 1 --finetune-epochs 1 --preset hubert_tiny``
-is a smoke run.
+is a smoke run on RAVDESS, and ``--quick`` the same on a 48-clip synthetic demo corpus (one
+pretraining iteration, 8 clusters; no RAVDESS needed). ``--json`` (the harness's file): the
+pretrained model's test UA and accuracy against scratch's, same split and seed (ratio "relative").
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+from benchmarks.fixtures import compare_scores  # noqa: E402
+from benchmarks.harness import Bench, add_common_args  # noqa: E402
 
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "ravdess-speech-16k"
 CLIP_SECONDS = 3.0
@@ -48,8 +52,9 @@ def load_clips(records, *, seconds: float = CLIP_SECONDS) -> np.ndarray:
     return out
 
 
-def fine_tune(*, preset, pretrained, data, classes, epochs, batch_size, seed):
-    """Train a classifier and return its test accuracy and UA."""
+def fine_tune(*, preset, pretrained, data, classes, epochs, batch_size, seed, run_eagerly=False):
+    """Train a classifier and return its test accuracy and UA (``run_eagerly``: no graph tracing,
+    quicker for the one or two steps of a smoke run)."""
     import keras
     from sklearn.metrics import balanced_accuracy_score
 
@@ -59,7 +64,8 @@ def fine_tune(*, preset, pretrained, data, classes, epochs, batch_size, seed):
     keras.utils.set_random_seed(seed)
     model = build_classifier(load_backbone(preset=preset, pretrained=pretrained), num_classes=len(classes))
     model.compile(optimizer=keras.optimizers.AdamW(1e-4, weight_decay=0.01, clipnorm=1.0),
-                  loss="sparse_categorical_crossentropy", metrics=["accuracy"], jit_compile=False)
+                  loss="sparse_categorical_crossentropy", metrics=["accuracy"], jit_compile=False,
+                  run_eagerly=run_eagerly)
     (x_tr, y_tr), (x_va, y_va), (x_te, y_te) = data
     callbacks = [FeatureEncoderSchedule(min(3, epochs // 3)),
                  keras.callbacks.EarlyStopping(monitor="val_loss", patience=5, restore_best_weights=True)]
@@ -71,10 +77,28 @@ def fine_tune(*, preset, pretrained, data, classes, epochs, batch_size, seed):
             "train_seconds": time.perf_counter() - start}
 
 
+def data_folder(text: str) -> Path:
+    """``--data``: a RAVDESS folder, bare or as ``ravdess=PATH`` (what ``benchmarks/run.py`` passes)."""
+    name, sep, path = text.partition("=")
+    if sep and name != "ravdess":
+        raise argparse.ArgumentTypeError(f"--data takes ravdess=PATH or a bare PATH, got {text!r}")
+    return Path(path if sep else text).expanduser()
+
+
+def record(bench: Bench, results: dict) -> None:
+    """Pretrained against scratch: test UA and accuracy of the same architecture, split and seed."""
+    for key, metric in (("ua", "UA"), ("accuracy", "WA")):
+        compare_scores(bench, f"test {metric}, pretrained then fine-tuned", [results["pretrained"][key]],
+                       [results["scratch"][key]], baseline_name="the same architecture from random weights",
+                       unit=metric, details={f"fine_tune_s_{k}": r["train_seconds"] for k, r in results.items()})
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="RAVDESS speech folder (Actor_XX/*.wav)")
+    add_common_args(parser, data=False)
+    parser.add_argument("--data", type=data_folder, default=DEFAULT_DATA,
+                        help="RAVDESS speech folder (Actor_XX/*.wav), bare or as ravdess=PATH")
     parser.add_argument("--preset", default="hubert_small", help="backbone preset (ser_tf.models.hubert.presets)")
     parser.add_argument("--pretrain-epochs", type=int, default=20, help="epochs per pretraining iteration")
     parser.add_argument("--iterations", type=int, default=2, choices=(1, 2), help="pretraining iterations")
@@ -85,8 +109,21 @@ def main(argv=None) -> int:
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--out", type=Path, help="folder for the pretrained encoder (default: a temporary one)")
     args = parser.parse_args(argv)
+    bench = Bench.from_args("hubert_pretrain", "HuBERT pretraining against scratch", args)
+    if args.quick:
+        import tempfile
+
+        from benchmarks.fixtures import demo_corpus
+
+        work = tempfile.TemporaryDirectory(prefix="hubert_pretrain_quick_")
+        args.data = demo_corpus(Path(work.name) / "corpus")
+        args.preset, args.pretrain_epochs, args.finetune_epochs, args.iterations = "hubert_tiny", 1, 1, 1
+        args.clusters, args.max_clips = 8, 8
+        bench.note("Quick run: hubert_tiny, one pretraining iteration of 1 epoch (8 clusters), 1 fine-tuning "
+                   "epoch, at most 8 clips per split (fine-tuning run eagerly) of a 48-clip synthetic demo corpus; the scores say nothing.")
     if not (args.data / "Actor_01").is_dir():
-        print(f"skipped: RAVDESS not found at {args.data} (expected Actor_XX folders); pass --data")
+        bench.skip(f"RAVDESS not found at {args.data} (expected Actor_XX folders); pass --data")
+        bench.write()
         return 0
 
     from ser_tf.data.manifest import load_data
@@ -120,7 +157,8 @@ def main(argv=None) -> int:
     results = {}
     for name, pretrained in (("scratch", None), ("pretrained", encoder)):
         results[name] = fine_tune(preset=args.preset, pretrained=pretrained, data=data, classes=classes,
-                                  epochs=args.finetune_epochs, batch_size=args.batch_size, seed=args.seed)
+                                  epochs=args.finetune_epochs, batch_size=args.batch_size, seed=args.seed,
+                                  run_eagerly=args.quick)
 
     print("\n| condition | test accuracy | test UA | fine-tune time (s) |\n|---|---|---|---|")
     for name, r in results.items():
@@ -129,6 +167,12 @@ def main(argv=None) -> int:
         print(f"\npretraining iteration {i} ({it['targets']} targets, {it['clusters']} clusters): "
               f"masked-prediction loss {it['loss'][0]:.3f} -> {it['loss'][-1]:.3f}")
     print(f"pretraining took {pretrain_seconds:.0f} s; encoder: {encoder}")
+    record(bench, results)
+    bench.note(f"{args.preset}: {len(parts[0])} train / {len(parts[1])} val / {len(parts[2])} test clips, one "
+               f"speaker-independent split, seed {args.seed}; pretraining {args.iterations} iteration(s) x "
+               f"{args.pretrain_epochs} epochs on the training actors only ({pretrain_seconds:.0f} s), fine-tuning "
+               f"at most {args.finetune_epochs} epochs; one run per condition (hours each at full size).")
+    bench.write()
     return 0
 
 

@@ -2,7 +2,8 @@
 
     python benchmarks/noise_robustness.py --model runs/NAME[/fold-K] \\
         [--data ravdess=../shared/data/ravdess-speech-16k] [--limit N] [--denoise-grid] \\
-        [--out results.json]
+        [--out results.json] [--json PATH]
+    python benchmarks/noise_robustness.py --quick     # an untrained tiny run on a demo corpus
 
 Scores the model only on the run's *validation* actors (``resolved.splits.<split>.val`` of the
 run's ``config.yaml``; a fold folder ``fold-K`` of a k-fold run takes its own split, a single-split
@@ -28,6 +29,11 @@ wall time) as a ratio to the clip's duration and to the model's own inference ti
 measured in this run. ``--denoise-grid`` also scores a few ``denoise`` settings (stationary or not,
 ``prop_decrease`` 0.5 / 0.8 / 1.0) on every condition, to choose the defaults on validation actors.
 Skips with a message (exit 0) when the data folder or the model is absent.
+
+``--json`` (the harness's file): each condition's UA against the clean UA of the same run (ratio
+"relative"), the denoise cost against the model's own time per clip, and with ``--denoise-grid``
+each setting's UAs over the noisy conditions against no denoising. ``--quick``: an untrained tiny
+CNN-LSTM run (speaker split) on a 48-clip synthetic demo corpus; its scores are chance.
 """
 
 from __future__ import annotations
@@ -46,6 +52,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.common import ravdess_folder  # noqa: E402 (after the path setup)
+from benchmarks.fixtures import compare_scores  # noqa: E402
+from benchmarks.harness import Bench, Stats, add_common_args  # noqa: E402
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from ser_tf.data.noise import babble, mix_at_snr  # noqa: E402 (after the path setup)
@@ -209,11 +217,40 @@ def grid_table(grid: Dict[str, Dict[str, dict]], names: Sequence[str]) -> str:
     return "\n".join(lines)
 
 
+def record(bench: Bench, rows: List[dict], cost: dict, grid: Optional[dict], names: Sequence[str]) -> None:
+    """Every condition's UA against clean, the denoise cost, and the grid's settings."""
+    clean = rows[0]
+    for row in rows[1:]:
+        if row["ua"] is not None and clean["ua"] is not None:
+            compare_scores(bench, f"UA, {row['condition']}", [row["ua"]], [clean["ua"]],
+                           baseline_name="clean, same model and clips", details={"wa": row["wa"], "clean_wa": clean["wa"]})
+    bench.compare("denoise cost per clip", Stats(cost["denoise_wall_ms"], unit="ms"),
+                  Stats(cost["model_ms"], unit="ms"), baseline_name="the model's own time per clip",
+                  ratio="relative", details={k: v for k, v in cost.items() if not k.endswith("_ms")})
+    if grid:
+        noisy = [n for n in names if n != "clean"]
+        for key, scores in grid.items():
+            if key != "none":
+                compare_scores(bench, f"UA over the noisy conditions, denoise {key}",
+                               [scores[n]["ua"] for n in noisy], [grid["none"][n]["ua"] for n in noisy],
+                               baseline_name="no denoise")
+
+
+def quick_model(folder: Path) -> Tuple[Path, str]:
+    """``(run folder, data spec)``: an untrained tiny speaker-split run on a small demo corpus."""
+    from benchmarks.fixtures import demo_corpus, tiny_runs
+
+    corpus = demo_corpus(folder / "corpus")
+    return tiny_runs(folder / "runs", corpus, names=("noise",), split="speaker")[0], f"ravdess={corpus}"
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    parser.add_argument("--model", type=Path, required=True,
-                        help="a trained run folder, fold folder (fold-K of a k-fold run) or .keras file")
+    add_common_args(parser, data=False)
+    parser.add_argument("--model", type=Path, default=None,
+                        help="a trained run folder, fold folder (fold-K of a k-fold run) or .keras file "
+                             "(required unless --quick)")
     parser.add_argument("--data", default=DEFAULT_DATA, help="ravdess=PATH (a bare PATH means ravdess=PATH)")
     parser.add_argument("--split", default=None,
                         help="split name in the run's config.yaml (default: the fold folder's, or the only one)")
@@ -227,12 +264,22 @@ def main(argv=None) -> int:
     parser.add_argument("--batch-size", type=int, default=16, help="windows per model call")
     parser.add_argument("--out", type=Path, help="write the results as JSON here")
     args = parser.parse_args(argv)
+    bench = Bench.from_args("noise_robustness", "a trained model under white and babble noise", args)
+    if args.quick:
+        import tempfile
 
+        work = tempfile.TemporaryDirectory(prefix="noise_robustness_quick_")
+        args.model, args.data = quick_model(Path(work.name))
+        bench.note("Quick run: an untrained tiny CNN-LSTM (1 s window, speaker split) on a 48-clip synthetic "
+                   "demo corpus; the scores are chance, only the code path is exercised.")
     spec, folder = ravdess_folder(args.data)
-    if folder is None:
-        return 0
-    if not args.model.exists():
-        print(f"skipped: no model at {args.model} (pass --model RUN_FOLDER or FILE.keras)")
+    reason = (f"data folder not found: {args.data} (pass --data ravdess=PATH)" if folder is None
+              else "needs a trained model: pass --model RUN_FOLDER or FILE.keras" if args.model is None
+              else f"no model at {args.model} (pass --model RUN_FOLDER or FILE.keras)"
+              if not args.model.exists() else None)
+    if reason is not None:
+        bench.skip(reason)
+        bench.write()
         return 0
     try:
         snrs = tuple(float(s) for s in args.snr.split(","))
@@ -297,7 +344,7 @@ def main(argv=None) -> int:
     clip_s = window / sr
     cpu, wall = (float(np.mean([c[i] for c in costs])) for i in (0, 1))
     model = float(np.median(model_s))
-    cost = {"clip_seconds": clip_s, "denoise_cpu_ms_per_clip": 1e3 * cpu,
+    cost = {"clip_seconds": clip_s, "clips": len(val), "denoise_cpu_ms_per_clip": 1e3 * cpu,
             "denoise_wall_ms_per_clip": 1e3 * wall, "denoise_cpu_over_clip_duration": cpu / clip_s,
             "model_ms_per_clip": 1e3 * model, "denoise_wall_over_model": wall / model}
     print(f"\n## {predictor.model_path} -- split {split_name}, {len(val)} validation clips\n")
@@ -331,6 +378,13 @@ def main(argv=None) -> int:
                   "cost": cost, "grid": grid}
         args.out.write_text(json.dumps(result, indent=2))
         print(f"\nwrote {args.out}")
+    record(bench, rows, dict(cost, denoise_wall_ms=[1e3 * c[1] for c in costs], model_ms=[1e3 * m for m in model_s]),
+           grid, [n for n, _, _ in names])
+    bench.note(f"Model {predictor.model_path}, split {split_name}: {len(val)} validation clips "
+               f"({'all' if not args.limit else f'at most {args.limit}'} per actor); one score per condition "
+               "(deterministic noise, so no repeats); denoise cost: per-clip wall time of each condition's "
+               "pass against the model's time per clip in the same pass.")
+    bench.write()
     return 0
 
 

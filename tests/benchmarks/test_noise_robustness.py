@@ -4,6 +4,7 @@ its skip message; the benchmark itself is run by hand (benchmarks/README.md)."""
 from __future__ import annotations
 
 import importlib.util
+import json
 from pathlib import Path
 
 import numpy as np
@@ -75,5 +76,8 @@ def test_conditions_and_limit_per_actor():
 
 
 def test_skips_without_data(tmp_path, capsys):
-    assert nr.main(["--model", str(tmp_path), "--data", f"ravdess={tmp_path / 'absent'}"]) == 0
+    out = tmp_path / "noise_robustness.json"
+    assert nr.main(["--model", str(tmp_path), "--data", f"ravdess={tmp_path / 'absent'}", "--json", str(out)]) == 0
     assert "skipped: data folder not found" in capsys.readouterr().out
+    result = json.loads(out.read_text())
+    assert result["status"] == "skipped" and "data folder not found" in result["reason"]
