@@ -32,6 +32,7 @@ from typing import Callable, Dict, List, Optional, Sequence
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
 SCHEMA_PATH = ROOT / "benchmarks" / "schema.json"
+RUSAGE = ROOT / "benchmarks" / "_rusage.py"
 SCHEMA_ID = "ser_tf-benchmark/1"
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "ravdess-speech-16k"
 
@@ -134,22 +135,28 @@ def run_process(cmd: Sequence[str], *, env: Optional[Dict[str, str]] = None,
     """Run ``cmd`` to completion and return its wall, user and system time, peak RSS and page
     faults (the figures of ``/usr/bin/time -v``). ``check`` raises on a non-zero exit, with the
     command and the tail of its stderr."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, \
+            tempfile.TemporaryDirectory() as scratch:
+        report = Path(scratch) / "rusage.json"
+        # through _rusage.py: a child forked from this (maybe large) process would report this
+        # process's memory as its own peak (see _rusage.py)
         start = time.perf_counter()
-        proc = subprocess.Popen(list(map(str, cmd)), env=env, cwd=cwd, stdout=out, stderr=err)
-        _, status, usage = os.wait4(proc.pid, 0)
+        proc = subprocess.run([sys.executable, str(RUSAGE), str(report), *map(str, cmd)],
+                              env=env, cwd=cwd, stdout=out, stderr=err)
         wall = time.perf_counter() - start
-        proc.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
         stdout = out.read().decode("utf-8", "replace")
         stderr = err.read().decode("utf-8", "replace")
-    if check and proc.returncode != 0:
-        raise RuntimeError(f"benchmark command failed with exit code {proc.returncode}: "
+        if proc.returncode != 0 or not report.is_file():
+            raise RuntimeError(f"could not measure {shlex.join(map(str, cmd))}: {stderr[-3000:]}")
+        usage = json.loads(report.read_text())
+    if check and usage["returncode"] != 0:
+        raise RuntimeError(f"benchmark command failed with exit code {usage['returncode']}: "
                            f"{shlex.join(map(str, cmd))}\n{stderr[-3000:]}")
-    return ProcessUsage(wall_s=wall, user_s=usage.ru_utime, sys_s=usage.ru_stime,
-                        peak_rss_mb=usage.ru_maxrss / 1024.0, minor_faults=usage.ru_minflt,
-                        major_faults=usage.ru_majflt, returncode=proc.returncode,
+    return ProcessUsage(wall_s=wall, user_s=usage["user_s"], sys_s=usage["sys_s"],
+                        peak_rss_mb=usage["maxrss_kb"] / 1024.0, minor_faults=usage["minflt"],
+                        major_faults=usage["majflt"], returncode=usage["returncode"],
                         stdout=stdout, stderr=stderr)
 
 

@@ -29,7 +29,7 @@ def load_results(folder: Path, names: Optional[Iterable[str]] = None) -> List[di
 
 def _number(value: float) -> str:
     magnitude = abs(value)
-    if magnitude == 0 or 0.01 <= magnitude < 1e5:
+    if magnitude == 0 or 1e-3 <= magnitude < 1e5:
         return f"{value:.3g}" if magnitude < 100 else f"{value:.0f}"
     return f"{value:.2e}"
 
@@ -47,7 +47,7 @@ def _row(entry: dict) -> str:
     base = f"{baseline['name']}: {_stats(baseline)}" if baseline else "-"
     ratio = "-"
     if entry["ratio"] is not None:
-        ratio = f"{entry['ratio']:.2f}{RATIO_SUFFIX[entry['ratio_kind']]}"
+        ratio = f"{_number(entry['ratio'])}{RATIO_SUFFIX[entry['ratio_kind']]}"
     target = entry["target"]["text"] if entry["target"] else "-"
     if target != "-" and entry["target"]["on"] == "ratio":
         target = f"ratio {target}"

@@ -107,3 +107,12 @@ def test_update_readme_replaces_only_the_block(tmp_path):
     readme.write_text("no markers")
     with pytest.raises(ValueError, match="no benchmark markers"):
         report.update_readme(readme, results)
+
+
+def test_run_process_peak_is_the_childs_own_not_the_parents():
+    # Linux would hand a directly forked child this process's 300 MB as its starting peak
+    held = bytearray(300 * 2**20)
+    held[::4096] = b"1" * len(held[::4096])
+    usage = run_process([sys.executable, "-c", "pass"])
+    assert usage.peak_rss_mb < 150, usage.peak_rss_mb
+    del held
