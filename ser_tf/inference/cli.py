@@ -232,7 +232,8 @@ def _predict(parser, args) -> int:
               file=sys.stderr, flush=True)
     if paths is not None:
         return _run_files(predictor, args, paths)
-    predictor.warmup()  # trace the graph before the microphone opens, not during the first window
+    # Trace before the microphone opens, not during the first window (a stream runs one window per call).
+    predictor.warmup(batched=args.record_duration is not None)
     if args.record_duration is not None:
         return _run_record(predictor, args, device)
     return _run_stream(predictor, args, device)
