@@ -18,7 +18,7 @@ from __future__ import annotations
 import contextlib
 import threading
 from pathlib import Path
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Optional
 
 import numpy as np
 
@@ -61,39 +61,28 @@ class KerasBackend:
         fixed = tuple(model.inputs[0].shape)[1]
         self.fixed_length: Optional[int] = int(fixed) if fixed else None
         self.embedded_classes: Optional[List[str]] = None
-        self._infer_fns: Dict[Tuple[int, Optional[int]], object] = {}
+        self._infer_fns: Dict[int, object] = {}
 
-    def _infer_fn(self, length: int, batch: Optional[int] = None):
-        """The traced inference graph for windows of ``length`` samples.
-
-        ``batch=None``: one graph for any batch size (long recordings, no retracing per call);
-        ``batch=1``: a concrete function with every shape static (clips and live streams, one
-        window per call). Static shapes let Grappler fold the shape arithmetic of the masks and
-        the attention, and calling the concrete function skips ``tf.function``'s argument binding:
-        for the default model that is ~7 % less CPU per window, with the same outputs.
-        """
-        key = (int(length), batch)
-        fn = self._infer_fns.get(key)
+    def _infer_fn(self, length: int):
+        # One traced graph per input length; any batch size reuses it (no retracing per call).
+        fn = self._infer_fns.get(length)
         if fn is None:
             import tensorflow as tf
 
             model = self.model
             fn = tf.function(
                 lambda x: model(x, training=False),
-                input_signature=[tf.TensorSpec([batch, length], tf.float32)],
-                jit_compile=False,  # XLA on CPU: less CPU per call but slower wall time (one thread)
+                input_signature=[tf.TensorSpec([None, length], tf.float32)],
+                jit_compile=False,
                 autograph=False,  # Keras layers are graph-safe; converting them only costs cold start
             )
-            if batch is not None:
-                fn = fn.get_concrete_function()
-            self._infer_fns[key] = fn
+            self._infer_fns[length] = fn
         return fn
 
     def predict_batch(self, batch: np.ndarray) -> np.ndarray:
         """Probabilities ``(batch, num_classes)`` float64 for windows ``(batch, samples)`` float32."""
         batch = _check_batch(batch)
-        fn = self._infer_fn(batch.shape[1], 1 if batch.shape[0] == 1 else None)
-        return np.asarray(fn(batch), dtype=np.float64)
+        return np.asarray(self._infer_fn(batch.shape[1])(batch), dtype=np.float64)
 
 
 def tflite_interpreter(*, model_path=None, model_content=None, num_threads: Optional[int] = None):

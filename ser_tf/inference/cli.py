@@ -232,8 +232,7 @@ def _predict(parser, args) -> int:
               file=sys.stderr, flush=True)
     if paths is not None:
         return _run_files(predictor, args, paths)
-    # Trace before the microphone opens, not during the first window (a stream runs one window per call).
-    predictor.warmup(batched=args.record_duration is not None)
+    predictor.warmup()  # trace the graph before the microphone opens, not during the first window
     if args.record_duration is not None:
         return _run_record(predictor, args, device)
     return _run_stream(predictor, args, device)

@@ -98,14 +98,9 @@ class Predictor:
 
         return denoise(samples, sample_rate=self.sample_rate)
 
-    def warmup(self, *, batched: bool = True) -> None:
-        """Trace the inference graphs now, so the first real window is not slowed by it: the
-        one-window graph (clips, streams) and, with ``batched``, the one for batches of windows
-        (long recordings)."""
-        tone = quiet_tone(self.window_samples)
-        self.predict_batch(tone[None, :])
-        if batched:
-            self.predict_batch(np.stack([tone, tone]))
+    def warmup(self) -> None:
+        """Trace the inference graph now, so the first real window is not slowed by it."""
+        self.predict_batch(quiet_tone(self.window_samples)[None, :])
 
     def _prediction(self, probs: np.ndarray, *, duration=None, path=None) -> Prediction:
         order = np.argsort(-probs, kind="stable")

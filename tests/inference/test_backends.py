@@ -26,26 +26,6 @@ def test_keras_backend_reads_the_input_length(predictor):
         backend.predict_batch(np.zeros(16000, np.float32))
 
 
-def test_one_window_runs_its_own_static_graph_with_the_batched_outputs(run_dir):
-    predictor = Predictor(run_dir)  # fresh: the shared fixture's graphs may be traced already
-    backend = predictor.backend
-    rng = np.random.default_rng(0)
-    batch = (0.1 * rng.standard_normal((3, 16000))).astype(np.float32)
-    together = backend.predict_batch(batch)
-    alone = np.concatenate([backend.predict_batch(row[None, :]) for row in batch])
-    assert together.shape == alone.shape == (3, 3) and alone.dtype == np.float64
-    np.testing.assert_allclose(alone, together, atol=1e-6)
-    assert set(backend._infer_fns) == {(16000, None), (16000, 1)}  # one graph each, reused per call
-
-
-def test_warmup_traces_the_batched_graph_only_when_asked(run_dir):
-    predictor = Predictor(run_dir)
-    predictor.warmup(batched=False)  # a live stream: one window per call
-    assert set(predictor.backend._infer_fns) == {(16000, 1)}
-    predictor.warmup()
-    assert set(predictor.backend._infer_fns) == {(16000, 1), (16000, None)}
-
-
 def test_a_file_that_is_not_tflite_is_refused_by_name(tmp_path):
     fake = tmp_path / "model.tflite"
     fake.write_bytes(b"PK\x03\x04 not a flatbuffer")
