@@ -131,7 +131,7 @@ def main(argv=None) -> int:
     return 0
 
 
-def load_models(bench: Bench, sizes: Sizes, tmp: Path) -> List[Tuple[str, str, object]]:
+def load_models(bench: Bench, tmp: Path) -> List[Tuple[str, str, object]]:
     """``(label, --model value, Predictor)`` for the CNN-RNN and, where it assembles, the default model."""
     from ser_tf.inference.predictor import Predictor
 
@@ -151,7 +151,7 @@ def load_models(bench: Bench, sizes: Sizes, tmp: Path) -> List[Tuple[str, str, o
 
 
 def measure(bench: Bench, sizes: Sizes, tmp: Path) -> None:
-    models = load_models(bench, sizes, tmp)
+    models = load_models(bench, tmp)
     clip = tmp / "clip3s.wav"
     sf.write(clip, speechlike(CLIP_S), SR)
     env = dict(os.environ, PYTHONPATH=str(ROOT))
@@ -166,7 +166,7 @@ def measure(bench: Bench, sizes: Sizes, tmp: Path) -> None:
         stream(bench, sizes, label, predictor)
     long_path = write_recording(tmp / "long.wav", sizes.long_s)
     short_path = write_recording(tmp / "short.wav", sizes.short_s)
-    for label, model, predictor in models:
+    for label, _, predictor in models:
         long_recording(bench, sizes, label, predictor, long_path)
     for label, model, _ in in_processes:
         peak_memory(bench, label, model, long_path, short_path, env, sizes)
