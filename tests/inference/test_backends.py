@@ -26,6 +26,17 @@ def test_keras_backend_reads_the_input_length(predictor):
         backend.predict_batch(np.zeros(16000, np.float32))
 
 
+def test_every_batch_size_shares_one_traced_graph_with_the_same_outputs(run_dir):
+    backend = Predictor(run_dir).backend  # fresh: the shared fixture's graph may be traced already
+    rng = np.random.default_rng(0)
+    batch = (0.1 * rng.standard_normal((3, 16000))).astype(np.float32)
+    together = backend.predict_batch(batch)
+    alone = np.concatenate([backend.predict_batch(row[None, :]) for row in batch])
+    assert together.shape == alone.shape == (3, 3) and alone.dtype == np.float64
+    np.testing.assert_allclose(alone, together, atol=1e-6)
+    assert list(backend._infer_fns) == [16000]  # traced once, reused whatever the batch size
+
+
 def test_a_file_that_is_not_tflite_is_refused_by_name(tmp_path):
     fake = tmp_path / "model.tflite"
     fake.write_bytes(b"PK\x03\x04 not a flatbuffer")
