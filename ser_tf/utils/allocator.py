@@ -14,9 +14,11 @@ threshold would be needed together, and they must be set before the process star
 ``TF_CPU_ALLOCATOR_USE_BFC=true`` makes TensorFlow keep freed CPU memory in its own best-fit pool
 and reuse it the next step: the faults stop after the first step, peak RSS does not grow, the
 results are the same numbers (allocation addresses change, no kernel does). TensorFlow reads the
-variable once, when it creates its CPU device (the first op), so the command-line entry points
-call :func:`use_pooling_allocator` before they import TensorFlow. A value the user exported wins
-(``TF_CPU_ALLOCATOR_USE_BFC=false`` restores malloc; the memory benchmark runs its baseline so).
+variable once, when it creates its CPU device (the first op), so ``train.py``
+(``ser_tf.training.cli``) calls :func:`use_pooling_allocator` before it imports TensorFlow; the
+other entry points allocate per clip or per window, far below the mmap threshold, and keep
+malloc. A value the user exported wins (``TF_CPU_ALLOCATOR_USE_BFC=false`` restores malloc; the
+memory benchmark runs its baseline so).
 """
 
 from __future__ import annotations

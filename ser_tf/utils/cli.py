@@ -33,13 +33,7 @@ def apply_output_flags(args: argparse.Namespace) -> None:
 
 def start_tensorflow(args: argparse.Namespace, import_tensorflow=None) -> None:
     """Import TensorFlow without its start-up noise unless ``--verbose`` or ``SER_TF_DEBUG=1``
-    (``ser_tf.utils.quiet.quiet_tensorflow``); call it right before the first TensorFlow import.
-    It first picks TensorFlow's pooling CPU allocator (``ser_tf.utils.allocator``: without it a
-    training step mmaps and zero-fills its ~700 MB afresh), which must happen before TensorFlow
-    starts, ``--verbose`` or not."""
-    from ser_tf.utils.allocator import use_pooling_allocator
+    (``ser_tf.utils.quiet.quiet_tensorflow``); call it right before the first TensorFlow import."""
     from ser_tf.utils.quiet import quiet_tensorflow
-
-    use_pooling_allocator()
 
     quiet_tensorflow(getattr(args, "verbose", False), import_tensorflow=import_tensorflow)

@@ -1,9 +1,7 @@
-"""The CLIs pick TensorFlow's pooling CPU allocator once, before TensorFlow starts; the user's value wins."""
+"""train.py picks TensorFlow's pooling CPU allocator once, before TensorFlow starts; the user's value wins."""
 
 from __future__ import annotations
 
-import json
-import subprocess
 import sys
 
 import pytest
@@ -46,10 +44,20 @@ def test_leaves_a_running_tensorflow_alone(fresh):
     assert ENV not in allocator.os.environ
 
 
-def test_cli_start_up_applies_it_before_tensorflow():
-    code = ("import os, sys, argparse; from ser_tf.utils.cli import start_tensorflow; "
-            "start_tensorflow(argparse.Namespace(verbose=False)); "
-            f"import json; print(json.dumps(os.environ.get({ENV!r})))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         env={k: v for k, v in allocator.os.environ.items() if k != ENV}, check=True)
-    assert json.loads(out.stdout.strip().splitlines()[-1]) == "true"
+def test_train_cli_applies_it_before_tensorflow_starts(monkeypatch):
+    from ser_tf.training import cli
+
+    calls = []
+
+    class Stop(Exception):
+        pass
+
+    def start_tensorflow(args):
+        calls.append("start_tensorflow")
+        raise Stop
+
+    monkeypatch.setattr(cli, "use_pooling_allocator", lambda: calls.append("allocator"))
+    monkeypatch.setattr(cli, "start_tensorflow", start_tensorflow)
+    with pytest.raises(Stop):
+        cli.main(["--arch", "cnn_lstm", "--epochs", "1"])
+    assert calls == ["allocator", "start_tensorflow"]
