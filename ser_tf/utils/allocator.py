@@ -16,8 +16,8 @@ and reuse it the next step: the faults stop after the first step, peak RSS does 
 results are the same numbers (allocation addresses change, no kernel does). TensorFlow reads the
 variable once, when it creates its CPU device (the first op), so ``train.py``
 (``ser_tf.training.cli``) calls :func:`use_pooling_allocator` before it imports TensorFlow; the
-other entry points allocate per clip or per window, far below the mmap threshold, and keep
-malloc. A value the user exported wins (``TF_CPU_ALLOCATOR_USE_BFC=false`` restores malloc; the
+other entry points keep malloc (one clip or window at a time, or one forward pass over a corpus:
+no step repeated hundreds of times). A value the user exported wins (``TF_CPU_ALLOCATOR_USE_BFC=false`` restores malloc; the
 memory benchmark runs its baseline so).
 """
 
