@@ -12,8 +12,9 @@ The glibc tunables only half cure it: one arena (lock contention on many cores) 
 threshold would be needed together, and they must be set before the process starts.
 
 ``TF_CPU_ALLOCATOR_USE_BFC=true`` makes TensorFlow keep freed CPU memory in its own best-fit pool
-and reuse it the next step: the faults stop after the first step, peak RSS does not grow, the
-results are the same numbers (allocation addresses change, no kernel does). TensorFlow reads the
+and reuse it the next step: the faults stop after the first step and the system time drops by
+four fifths, for 2-17 % more peak RSS (``benchmarks/bench_train_memory.py``); the results are the
+same numbers (allocation addresses change, no kernel does). TensorFlow reads the
 variable once, when it creates its CPU device (the first op), so ``train.py``
 (``ser_tf.training.cli``) calls :func:`use_pooling_allocator` before it imports TensorFlow; the
 other entry points keep malloc (one clip or window at a time, or one forward pass over a corpus:
