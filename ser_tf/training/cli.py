@@ -15,6 +15,7 @@ from ser_tf.errors import SerError
 from ser_tf.runs import RunFolder, new_run_folder
 from ser_tf.settings import SerConfig, from_run_config, resolve
 from ser_tf.training.distribute import STRATEGIES, read_tf_config
+from ser_tf.utils.allocator import use_pooling_allocator
 from ser_tf.utils.cli import HelpFormatter, add_output_flags, apply_output_flags, start_tensorflow
 
 SPLITS = ("speaker", "kfold", "loso", "random")
@@ -121,6 +122,10 @@ def main(argv=None) -> int:
         config = resolve_config(args, parser)
         if config.train.strategy == "multiworker":
             read_tf_config()  # an invalid TF_CONFIG fails here, before TensorFlow starts
+        # TensorFlow's pooling CPU allocator, chosen before TensorFlow starts (it reads the choice
+        # once): with malloc, every step mmaps and zero-fills its ~700 MB of buffers afresh
+        # (ser_tf.utils.allocator; issue 13).
+        use_pooling_allocator()
         start_tensorflow(args)  # without its start-up noise, unless --verbose
         from ser_tf.training.tracking import check_settings, require_wandb
 
