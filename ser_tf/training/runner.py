@@ -90,6 +90,19 @@ def _datasets(split, bundle, config: SerConfig):
     return out
 
 
+def one_iterator(train_ds, steps: int):
+    """``(train_ds.repeat(), batches per epoch)``: one iterator for the whole ``fit``.
+
+    Given a finite dataset, Keras makes a new iterator every epoch, and each new iterator
+    instantiates the map functions again: with pitch shift and time stretch on, that took longer
+    than the epoch's own augmentation (seconds; ``benchmarks/bench_input_bound.py``). Repeated,
+    the batches are the same bit for bit (each repetition reshuffles and redraws as a new iterator
+    does); ``steps`` (``ceil(clips / batch)``) stands in when the cardinality is unknown.
+    """
+    known = int(train_ds.cardinality())
+    return train_ds.repeat(), known if known > 0 else steps
+
+
 def _check_complete(ds, labels, name: str) -> None:
     """Metrics pair predictions with records by position: a file the pipeline dropped would shift
     every label after it, so an evaluation split must come through whole. (Iterating also fills
@@ -195,8 +208,9 @@ def _fit_end_to_end(split, bundle, config: SerConfig, *, fold_dir: Path, rt, str
     class_weight = None
     if config.data.balance == "class_weight":
         class_weight = balance.class_weights(train_labels, num_classes=len(bundle.label_set.classes))
+    train_ds, steps = one_iterator(train_ds, steps)
     model.fit(
-        train_ds, validation_data=val_ds, epochs=train_cfg.epochs, callbacks=cbs,
+        train_ds, steps_per_epoch=steps, validation_data=val_ds, epochs=train_cfg.epochs, callbacks=cbs,
         class_weight=class_weight, verbose=verbose, shuffle=False,  # the dataset shuffles itself
     )
     if data["test"] is None:
