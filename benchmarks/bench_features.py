@@ -41,7 +41,8 @@ from benchmarks import harness  # noqa: E402
 from benchmarks.common import ravdess_folder, speechlike  # noqa: E402
 
 NAME = "features"
-TITLE = "Feature extraction, first pass: decode + resample + crop + log-mel, against the librosa loop"
+TITLE = ("Feature extraction, first pass: decode + resample + crop + log-mel, against the "
+         "librosa loop")
 HIGH_RATE = 48_000  # RAVDESS's original rate
 MEL = dict(n_fft=512, hop_length=160, win_length=400, n_mels=64, fmin=0.0, fmax=8000.0)
 

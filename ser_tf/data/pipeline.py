@@ -12,12 +12,12 @@ PCM WAV (all of RAVDESS, at 16 or 48 kHz) are decoded in the graph (:func:`decod
 ``data`` chunk's bytes as int16, 3-5x quicker than ``tf.audio.decode_wav``), their channels
 averaged and, at another rate, resampled in the graph by
 :func:`ser_tf.data.resample_graph.resample` (``resample_poly``'s filter), one branch per file
-rate and channel count; anything else (24-bit, float, WAVE_FORMAT_EXTENSIBLE, FLAC/OGG/MP3) goes through
-:func:`ser_tf.data.audio_io.load_audio` in a ``tf.numpy_function``. Both give the same samples for
-a 16-bit file: bit for bit at the target rate (``int16 / 32768``; checked on all 1080 RAVDESS-16k
-files), to float32 round-off (< 1e-6) after resampling. The ``numpy_function`` hop holds the GIL
-and ran ``scipy.signal.resample_poly`` one file at a time: at 48 kHz it was most of the first
-pass (``benchmarks/bench_features.py``; ``docs/perf-notes/features.md``).
+rate and channel count; anything else (24-bit, float, WAVE_FORMAT_EXTENSIBLE, FLAC/OGG/MP3)
+goes through :func:`ser_tf.data.audio_io.load_audio` in a ``tf.numpy_function``. Both give the
+same samples for a 16-bit file: bit for bit at the target rate (``int16 / 32768``; checked on all
+1080 RAVDESS-16k files), to float32 round-off (< 1e-6) after resampling. The ``numpy_function``
+hop holds the GIL and ran ``scipy.signal.resample_poly`` one file at a time: at 48 kHz it was
+most of the first pass (``benchmarks/bench_features.py``; ``docs/perf-notes/features.md``).
 
 The cache holds decoded full-length clips, before cropping and augmentation, so every epoch draws
 fresh crops and augmentations. Randomness is stateless and seeded per element from
@@ -52,8 +52,8 @@ from ser_tf.data.wav_graph import decode_pcm16
 from ser_tf.errors import AudioError, ConfigError, DataError, ParameterError
 from ser_tf.settings.sections import AudioConfig, AugmentConfig
 
-__all__ = ["make_dataset", "decode_file", "is_fast_wav", "is_graph_wav", "build_babble_bank", "check_pipeline_options",
-           "finish_dataset"]
+__all__ = ["make_dataset", "decode_file", "is_fast_wav", "is_graph_wav", "build_babble_bank",
+           "check_pipeline_options", "finish_dataset"]
 
 logger = logging.getLogger(__name__)
 

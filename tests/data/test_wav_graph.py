@@ -29,7 +29,8 @@ def test_equals_soundfile_after_other_chunks(channels, tmp_path, rng):
     ints = rng.integers(-32768, 32768, size=(1001, channels)).astype(np.int16)
     odd = b"junk" + struct.pack("<I", 3) + b"abc" + b"\0"  # odd size: one pad byte follows
     path = tmp_path / "x.wav"
-    path.write_bytes(wav_bytes(ints, rate=48000, extra=odd + b"LIST" + struct.pack("<I", 4) + b"INFO"))
+    info = b"LIST" + struct.pack("<I", 4) + b"INFO"
+    path.write_bytes(wav_bytes(ints, rate=48000, extra=odd + info))
     contents = tf.io.read_file(str(path))
     got = decode_pcm16(contents, channels=channels).numpy()
     np.testing.assert_array_equal(got, sf.read(str(path), dtype="float32", always_2d=True)[0])
@@ -51,7 +52,8 @@ def test_soundfile_metadata_chunks_and_a_truncated_data_chunk(tmp_path, rng):
 
 
 def test_no_data_chunk_is_an_error_naming_the_file():
-    riff = b"RIFF" + struct.pack("<I", 4 + 8 + 16) + b"WAVE" + b"fmt " + struct.pack("<I", 16) + bytes(16)
+    fmt = b"fmt " + struct.pack("<I", 16) + bytes(16)
+    riff = b"RIFF" + struct.pack("<I", 4 + len(fmt)) + b"WAVE" + fmt
     with pytest.raises(tf.errors.InvalidArgumentError, match="(?s)no data chunk.*broken.wav"):
         decode_pcm16(tf.constant(riff), channels=1, path="broken.wav")
     with pytest.raises(ValueError, match="channels must be > 0, got 0"):
