@@ -2,21 +2,23 @@
 
 Chain (after the keras-io audio examples; path and label travel together from the start)::
 
-    from_tensor_slices((path, label, fast)) -> map(decode, AUTOTUNE) -> cache (full-length clips,
-      int16 when every file is 16-bit PCM at the target rate)
+    from_tensor_slices((path, label, route)) -> map(decode, AUTOTUNE) -> cache (full-length clips,
+      int16 when every file is mono 16-bit PCM at the target rate)
       -> shuffle (training) -> fix_length + augment (training) / centre fit (evaluation)
       -> batch -> prefetch
 
 Decoding: every header is read once, in Python: records from ``ser_tf.data.manifest.load_data``
 carry the header it probed (``Record.header``); plain paths are probed here. Files that are 16-bit
-PCM WAV, mono, at the target rate (all of RAVDESS-16k) are decoded in the graph by
-``tf.audio.decode_wav``; anything else (other rates, stereo, 24-bit, float, FLAC/OGG/MP3) goes
-through :func:`ser_tf.data.audio_io.load_audio` in a ``tf.numpy_function``. Both give the same
-samples for a 16-bit file (``int16 / 32768``; checked bit for bit on all 1080 RAVDESS-16k files).
-Measured on those files (2 busy CPU cores, parallel map, files in the page cache), decoding an
-epoch took 0.28-0.64 s with decode_wav against 0.84-0.93 s with load_audio in numpy_function
-(which also holds the GIL), so the fast path is kept; ``benchmarks/bench_pipeline.py`` gives
-end-to-end figures.
+PCM WAV (all of RAVDESS, at 16 or 48 kHz) are decoded in the graph (:func:`decode_pcm16`: the
+``data`` chunk's bytes as int16, 3-5x quicker than ``tf.audio.decode_wav``), their channels
+averaged and, at another rate, resampled in the graph by
+:func:`ser_tf.data.resample_graph.resample` (``resample_poly``'s filter), one branch per file
+rate and channel count; anything else (24-bit, float, WAVE_FORMAT_EXTENSIBLE, FLAC/OGG/MP3)
+goes through :func:`ser_tf.data.audio_io.load_audio` in a ``tf.numpy_function``. Both give the
+same samples for a 16-bit file: bit for bit at the target rate (``int16 / 32768``; checked on all
+1080 RAVDESS-16k files), to float32 round-off (< 1e-6) after resampling. The ``numpy_function``
+hop holds the GIL and ran ``scipy.signal.resample_poly`` one file at a time: at 48 kHz it was
+most of the first pass (``benchmarks/bench_features.py``; ``docs/perf-notes/features.md``).
 
 The cache holds decoded full-length clips, before cropping and augmentation, so every epoch draws
 fresh crops and augmentations. Randomness is stateless and seeded per element from
@@ -42,31 +44,44 @@ import numpy as np
 import tensorflow as tf
 
 from ser_tf.constants import SAMPLE_RATE, samples_for
+from ser_tf.data import resample_graph
 from ser_tf.data.audio_io import AudioInfo, load_audio, probe_audio
 from ser_tf.data.augment import augment_waveform, validate_augment_config
 from ser_tf.data.cropping import CROP_MODES, fix_length, fix_length_numpy
 from ser_tf.data.records import Record
+from ser_tf.data.wav_graph import decode_pcm16
 from ser_tf.errors import AudioError, ConfigError, DataError, ParameterError
 from ser_tf.settings.sections import AudioConfig, AugmentConfig
 
-__all__ = ["make_dataset", "decode_file", "is_fast_wav", "build_babble_bank", "check_pipeline_options",
-           "finish_dataset"]
+__all__ = ["make_dataset", "decode_file", "is_fast_wav", "is_graph_wav", "build_babble_bank",
+           "check_pipeline_options", "finish_dataset"]
 
 logger = logging.getLogger(__name__)
 
 
 def is_fast_wav(info: AudioInfo, *, sample_rate: int = SAMPLE_RATE) -> bool:
-    """Whether ``tf.audio.decode_wav`` can decode the file as is: plain 16-bit PCM WAV, mono,
-    already at ``sample_rate`` (WAVE_FORMAT_EXTENSIBLE headers go the soundfile way)."""
-    return (
-        info.format == "WAV" and info.subtype == "PCM_16"
-        and info.channels == 1 and info.sample_rate == sample_rate
-    )
+    """Whether the file is decoded in the graph as is: plain 16-bit PCM WAV, mono, already at
+    ``sample_rate`` (WAVE_FORMAT_EXTENSIBLE headers go the soundfile way)."""
+    return is_graph_wav(info) and info.channels == 1 and info.sample_rate == sample_rate
 
 
-def _decode_wav_graph(path: tf.Tensor) -> tf.Tensor:
-    audio, _ = tf.audio.decode_wav(tf.io.read_file(path), desired_channels=1)
-    return audio[:, 0]
+def is_graph_wav(info: AudioInfo) -> bool:
+    """Whether the file is decoded in the graph: plain 16-bit PCM WAV, any channels, any rate
+    (channels averaged, resampled by :func:`ser_tf.data.resample_graph.resample`)."""
+    return info.format == "WAV" and info.subtype == "PCM_16"
+
+
+def _decode_wav_graph(path: tf.Tensor, file_rate: int = SAMPLE_RATE, channels: int = 1,
+                      sample_rate: int = SAMPLE_RATE) -> tf.Tensor:
+    """float32 ``(samples,)`` of a 16-bit WAV at ``file_rate`` with ``channels``: ``int16 / 32768``
+    (:func:`decode_pcm16`), channels averaged in float64, resampled to ``sample_rate``, as
+    :func:`load_audio` does."""
+    audio = decode_pcm16(tf.io.read_file(path), channels=channels, path=path)
+    if channels == 1:
+        wave = audio[:, 0]
+    else:
+        wave = tf.cast(tf.reduce_mean(tf.cast(audio, tf.float64), axis=1), tf.float32)
+    return resample_graph.resample(wave, orig_sr=file_rate, target_sr=sample_rate)
 
 
 def _decode_numpy_graph(path: tf.Tensor, sample_rate: int) -> tf.Tensor:
@@ -85,8 +100,9 @@ def decode_file(path, *, sample_rate: int = SAMPLE_RATE) -> tf.Tensor:
         AudioError: missing, unreadable or empty file.
     """
     path = os.fspath(path)
-    if is_fast_wav(probe_audio(path), sample_rate=sample_rate):
-        return _decode_wav_graph(tf.constant(path))
+    info = probe_audio(path)
+    if is_graph_wav(info):
+        return _decode_wav_graph(tf.constant(path), info.sample_rate, info.channels, sample_rate)
     return tf.constant(load_audio(path, sample_rate=sample_rate))
 
 
@@ -190,10 +206,12 @@ def _paths_and_headers(items: Sequence) -> tuple:
     return paths, headers
 
 
-def _probe_all(paths: Sequence[str], headers: Sequence, labels: np.ndarray, sample_rate: int):
+def _probe_all(paths: Sequence[str], headers: Sequence, labels: np.ndarray):
     """Pick each file's decoder from its header, probing only the files without one; unreadable
-    files are skipped with a warning each and a count."""
-    kept_paths, kept_labels, fast, skipped = [], [], [], []
+    files are skipped with a warning each and a count. Returns ``(paths, labels, kinds)``: a
+    kind is ``(rate, channels)`` of a file decoded in the graph (:func:`is_graph_wav`), ``(0, 0)``
+    for ``load_audio``."""
+    kept_paths, kept_labels, kinds, skipped = [], [], [], []
     for path, header, label in zip(paths, headers, labels):
         try:
             info = header if header is not None else probe_audio(path)
@@ -203,12 +221,32 @@ def _probe_all(paths: Sequence[str], headers: Sequence, labels: np.ndarray, samp
             continue
         kept_paths.append(path)
         kept_labels.append(label)
-        fast.append(is_fast_wav(info, sample_rate=sample_rate))
+        kinds.append((info.sample_rate, info.channels) if is_graph_wav(info) else (0, 0))
     if skipped:
         logger.warning("skipped %d of %d files that could not be read", len(skipped), len(paths))
     if not kept_paths:
         raise DataError(f"none of the {len(paths)} audio files could be read (first: {paths[0]!r})")
-    return kept_paths, np.asarray(kept_labels, np.int32), np.asarray(fast, bool)
+    return kept_paths, np.asarray(kept_labels, np.int32), kinds
+
+
+def _decoder(kinds: Sequence[tuple], sample_rate: int):
+    """``(routes, decode)``: each file's branch index, and ``decode(path, route) -> wave`` with
+    one branch per distinct ``(rate, channels)`` (``(0, 0)``: :func:`load_audio` in a
+    ``numpy_function``)."""
+    branches = sorted(set(kinds))
+    routes = np.asarray([branches.index(kind) for kind in kinds], np.int32)
+
+    def branch(kind, path):
+        if kind == (0, 0):
+            return lambda: _decode_numpy_graph(path, sample_rate)
+        return lambda: _decode_wav_graph(path, kind[0], kind[1], sample_rate)
+
+    def decode(path, route):
+        if len(branches) == 1:
+            return branch(branches[0], path)()
+        return tf.switch_case(route, [branch(kind, path) for kind in branches])
+
+    return routes, decode
 
 
 def make_dataset(
@@ -265,29 +303,24 @@ def make_dataset(
         audio=audio, augment=augment, training=training, shuffle=shuffle, batch_size=batch_size)
     sample_rate, cache = audio.sample_rate, str(cache)
 
-    paths, labels, fast = _probe_all(paths, headers, labels, sample_rate)
-    all_fast, none_fast = bool(fast.all()), not fast.any()
+    paths, labels, kinds = _probe_all(paths, headers, labels)
     babble_bank = None
     if "babble" in enabled:  # training only: the bank is this split's own clips, nothing else
         babble_bank = tf.constant(build_babble_bank(
             paths, n_samples=n_samples, bank_size=enabled["babble"]["bank_size"], seed=seed,
             sample_rate=sample_rate))
+    routes, decode_route = _decoder(kinds, sample_rate)
+    # int16 / 32768 round-trips exactly only when nothing was averaged or resampled.
+    all_int16 = all(kind == (sample_rate, 1) for kind in kinds)
 
-    # The map functions are plain TF (explicit tf.cond): no AutoGraph conversion needed.
+    # The map functions are plain TF (explicit tf.switch_case): no AutoGraph conversion needed.
     @tf.autograph.experimental.do_not_convert
-    def decode(path, label, is_fast):
-        if all_fast:
-            wave = _decode_wav_graph(path)
-        elif none_fast:
-            wave = _decode_numpy_graph(path, sample_rate)
-        else:
-            wave = tf.cond(is_fast, lambda: _decode_wav_graph(path),
-                           lambda: _decode_numpy_graph(path, sample_rate))
-        return wave, label
+    def decode(path, label, route):
+        return decode_route(path, route), label
 
-    ds = tf.data.Dataset.from_tensor_slices((paths, labels, fast))
+    ds = tf.data.Dataset.from_tensor_slices((paths, labels, routes))
     ds = ds.map(decode, num_parallel_calls=tf.data.AUTOTUNE)
-    ds = _cache(ds, cache, paths=paths, labels=labels, sample_rate=sample_rate, as_int16=all_fast)
+    ds = _cache(ds, cache, paths=paths, labels=labels, sample_rate=sample_rate, as_int16=all_int16)
 
     return finish_dataset(
         ds, training=training, shuffle_buffer=len(paths) if shuffle else 0, seed=seed,

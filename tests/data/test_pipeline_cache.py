@@ -78,3 +78,22 @@ def test_file_cache_of_int16_clips_has_its_own_file(wavs, tmp_path):
     again = batches(ds)
     for (w1, _), (w2, _) in zip(first, again):
         np.testing.assert_array_equal(w1, w2)
+
+
+@pytest.mark.parametrize("rate, channels", [(16000, 2), (48000, 1)])
+def test_averaged_or_resampled_clips_stay_float32_in_the_cache(tmp_path, rng, rate, channels):
+    """Averaged channels and resampled samples are not multiples of 1/32768: an int16 cache would
+    round them, so one such file keeps the whole cache float32, bit for bit the uncached floats."""
+    paths = []
+    for k, (file_rate, file_channels) in enumerate([(16000, 1), (rate, channels)]):
+        n = N * file_rate // 16000 + 300
+        samples = rng.integers(-32768, 32768, (n, file_channels)).astype(np.int16)
+        path = tmp_path / f"clip{k}.wav"
+        sf.write(str(path), samples, file_rate, subtype="PCM_16")
+        paths.append(str(path))
+    labels = np.array([0, 1])
+    cached = make_dataset(paths, labels, **settings("memory"), training=False)
+    uncached = make_dataset(paths, labels, **settings("none"), training=False)
+    batches(cached)  # fills the cache
+    for (w1, _), (w2, _) in zip(batches(cached), batches(uncached)):
+        np.testing.assert_array_equal(w1, w2)
