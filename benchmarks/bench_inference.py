@@ -58,12 +58,13 @@ class Sizes:
     short_s: float  # the recording the long one's peak RSS is compared with
     long_repeats: int
     default_processes: bool  # cold start and peak RSS of the default model (fresh processes)
+    memory_processes: bool = True  # peak RSS of the long recording (two fresh processes per model)
 
 
 FULL = Sizes(repeats=5, cold_repeats=5, stream_s=20.0, long_s=600.0, short_s=120.0, long_repeats=1,
              default_processes=True)
 QUICK = Sizes(repeats=2, cold_repeats=1, stream_s=4.0, long_s=20.0, short_s=4.0, long_repeats=1,
-              default_processes=False)
+              default_processes=False, memory_processes=False)  # keeps run.py --quick under 2 min
 
 
 def _length(seconds: float) -> str:
@@ -168,13 +169,14 @@ def measure(bench: Bench, sizes: Sizes, tmp: Path) -> None:
     short_path = write_recording(tmp / "short.wav", sizes.short_s)
     for label, _, predictor in models:
         long_recording(bench, sizes, label, predictor, long_path)
-    for label, model, _ in in_processes:
+    for label, model, _ in in_processes if sizes.memory_processes else []:
         peak_memory(bench, label, model, long_path, short_path, env, sizes)
     bench.note(f"Long recording: {sizes.long_repeats} in-process run per model (hop 1 s; one run of "
                f"the default model costs ~10 s); peak RSS: one fresh process each for "
                f"{_length(sizes.long_s)} and {_length(sizes.short_s)} (bounded memory: ratio about 1).")
-    if bench.quick and len(models) > 1:
-        bench.note("--quick measures the default model in process only (no fresh processes).")
+    if bench.quick:
+        bench.note("--quick measures the default model in process only, and no peak RSS (no fresh "
+                   "processes but the CNN-RNN's cold start).")
 
 
 def cold_start(bench: Bench, sizes: Sizes, models, clip: Path, env: dict, tmp: Path) -> None:
