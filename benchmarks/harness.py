@@ -33,6 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
 SCHEMA_PATH = ROOT / "benchmarks" / "schema.json"
 RUSAGE = ROOT / "benchmarks" / "_rusage.py"
+OTHER_LOAD_CORES = 0.2  # other processes' average CPU use (cores) above which a run is flagged
 SCHEMA_ID = "ser_tf-benchmark/1"
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "ravdess-speech-16k"
 
@@ -100,6 +101,32 @@ def load_average() -> List[float]:
         return [round(x, 2) for x in os.getloadavg()]
     except OSError:
         return []
+
+
+def _command_line(argv: Sequence[str]) -> str:
+    """``python ARGV`` with paths relative to the checkout, as a reader would type it there."""
+    def relative(arg: str) -> str:
+        return arg.replace(f"{ROOT}{os.sep}", "").replace(f"{ROOT.parent}{os.sep}", f"..{os.sep}")
+
+    return shlex.join(["python"] + [relative(a) for a in argv])
+
+
+def busy_cpu_s() -> Optional[float]:
+    """CPU seconds the whole machine has spent busy since boot (``/proc/stat``: every state but
+    idle and iowait); ``None`` where there is no ``/proc/stat``."""
+    try:
+        with open("/proc/stat", encoding="ascii") as f:
+            fields = [int(x) for x in f.readline().split()[1:]]
+    except (OSError, ValueError):
+        return None
+    busy = sum(fields[:8]) - fields[3] - fields[4]  # user..steal, less idle and iowait
+    return busy / os.sysconf("SC_CLK_TCK")
+
+
+def own_cpu_s() -> float:
+    """CPU seconds of this process (all threads) and of its waited-for children."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
 
 
 def timed(fn: Callable[[], object]) -> float:
@@ -176,7 +203,7 @@ class Bench:
     title: str
     quick: bool = False
     out: Optional[Path] = None
-    command: str = field(default_factory=lambda: shlex.join([Path(sys.executable).name] + sys.argv))
+    command: str = field(default_factory=lambda: _command_line(sys.argv))
     measurements: List[dict] = field(default_factory=list)
     notes: List[str] = field(default_factory=list)
     status: str = "ok"
@@ -185,6 +212,7 @@ class Bench:
     def __post_init__(self):
         self._started = time.perf_counter()
         self._load_before = load_average()
+        self._busy_before, self._own_before = busy_cpu_s(), own_cpu_s()
 
     @classmethod
     def from_args(cls, name: str, title: str, args: argparse.Namespace) -> "Bench":
@@ -247,13 +275,23 @@ class Bench:
 
     def as_json(self) -> dict:
         load_after = load_average()
-        cores = os.cpu_count() or 1
-        busy = max(self._load_before[:1] + load_after[:1] or [0.0]) > 0.5 * cores
+        # Other load: the machine's busy CPU time during the run less this benchmark's own (its
+        # threads and children). The load average cannot tell: it counts the benchmark itself,
+        # and the one before it in a run.py run for a minute after.
+        wall = max(time.perf_counter() - self._started, 1e-9)
+        busy_after = busy_cpu_s()
+        other_cores = None
+        if busy_after is not None and self._busy_before is not None:
+            other = (busy_after - self._busy_before) - (own_cpu_s() - self._own_before)
+            other_cores = round(max(other, 0.0) / wall, 3)
+            busy = other_cores > OTHER_LOAD_CORES
+        else:  # no /proc/stat: fall back on the load average
+            busy = max(self._load_before[:1] + load_after[:1] or [0.0]) > 0.5 * (os.cpu_count() or 1)
         return {"schema": SCHEMA_ID, "name": self.name, "title": self.title,
                 "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
                 "quick": self.quick, "command": self.command, "machine": machine(),
                 "load": {"before": self._load_before, "after": load_after,
-                         "other_load_present": bool(busy)},
+                         "other_cores": other_cores, "other_load_present": bool(busy)},
                 "duration_s": round(time.perf_counter() - self._started, 2),
                 "status": self.status, "reason": self.reason, "notes": self.notes,
                 "measurements": self.measurements}

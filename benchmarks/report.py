@@ -55,14 +55,22 @@ def _row(entry: dict) -> str:
     return f"| {entry['name']} | {_stats(entry)} | {base} | {ratio} | {target} | {met} |"
 
 
+def _other_load(load: dict) -> str:
+    """Other processes' CPU use during the run, or the load average where it was not measured."""
+    flag = " (other load present)" if load["other_load_present"] else ""
+    if load.get("other_cores") is not None:
+        return f"other processes used {load['other_cores']:.2f} cores on average{flag}"
+    return (f"load average {load['before'][:1] or ['?']} before, {load['after'][:1] or ['?']} "
+            f"after{flag}")
+
+
 def render_one(result: dict) -> str:
     machine = result["machine"]
     load = result["load"]
     head = (f"**{result['name']}**: {result['title']}. "
             f"{'Quick (smoke) run' if result['quick'] else 'Full run'}, {result['created'][:10]}, "
             f"{machine['cores']} x {machine['cpu_model']}, TF {machine['tensorflow']}; "
-            f"load average {load['before'][:1] or ['?']} before, {load['after'][:1] or ['?']} after"
-            f"{' (other load present)' if load['other_load_present'] else ''}. "
+            f"{_other_load(load)}. "
             f"`{result['command']}`")
     lines = [head, ""]
     if result["status"] != "ok":

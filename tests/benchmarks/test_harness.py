@@ -116,3 +116,33 @@ def test_run_process_peak_is_the_childs_own_not_the_parents():
     usage = run_process([sys.executable, "-c", "pass"])
     assert usage.peak_rss_mb < 150, usage.peak_rss_mb
     del held
+
+
+@pytest.mark.skipif(not Path("/proc/stat").exists(), reason="needs /proc/stat (Linux)")
+def test_other_load_counts_other_processes_not_the_benchmarks_own(tmp_path):
+    """CPU accounting, not a timing: a process that burns 1 s of CPU is other load while nobody
+    has reaped it, and the benchmark's own once it is its reaped child."""
+    import os
+    import subprocess
+
+    burn = [sys.executable, "-c", "import time\nt = time.process_time()\n"
+            "while time.process_time() - t < 1.0: pass"]
+
+    def other_cores(reap: bool) -> float:
+        bench = Bench(name="x", title="t", quick=True, out=tmp_path / "x.json")
+        child = subprocess.Popen(burn)
+        os.waitid(os.P_PID, child.pid, os.WEXITED | (0 if reap else os.WNOWAIT))
+        cores = bench.as_json()["load"]["other_cores"]
+        child.wait()
+        return cores
+
+    unreaped, reaped = other_cores(reap=False), other_cores(reap=True)
+    assert unreaped >= reaped + 0.3, (unreaped, reaped)
+
+
+def test_command_line_is_relative_to_the_checkout():
+    from benchmarks.harness import ROOT, _command_line
+
+    line = _command_line([str(ROOT / "benchmarks" / "bench_x.py"), "--data",
+                          f"ravdess={ROOT.parent}/shared/data", "--quick"])
+    assert line == "python benchmarks/bench_x.py --data ravdess=../shared/data --quick"
