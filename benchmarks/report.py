@@ -84,9 +84,22 @@ def render_one(result: dict) -> str:
     return "\n".join(lines)
 
 
+def render_targets(results: List[dict]) -> str:
+    """Markdown: every measurement that has a target, one row each, benchmarks in the order given."""
+    rows = [f"| `{result['name']}` | {_row(entry)[2:]}"
+            for result in results if result["status"] == "ok"
+            for entry in result["measurements"] if entry["target"]]
+    if not rows:
+        return ""
+    head = ("| benchmark | measurement | median (min-max, repeats) | baseline, same run | ratio | "
+            "target | met |\n|---|---|---|---|---|---|---|")
+    return "**Targets**, every benchmark (details below):\n\n" + head + "\n" + "\n".join(rows)
+
+
 def render(results: List[dict]) -> str:
-    """Markdown: one short table per benchmark, in the order given."""
-    return "\n\n".join(render_one(result) for result in results) + "\n"
+    """Markdown: the targets table, then one short table per benchmark, in the order given."""
+    parts = [render_targets(results)] + [render_one(result) for result in results]
+    return "\n\n".join(part for part in parts if part) + "\n"
 
 
 def update_readme(readme: Path, results: List[dict]) -> bool:

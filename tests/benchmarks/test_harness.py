@@ -66,6 +66,10 @@ def test_written_file_validates_and_renders(tmp_path):
     assert len(result["measurements"][0]["repeats"]) == 3
     text = report.render([result])
     assert "| sum |" in text and "twice the sum" in text and "- a sentence" in text
+    # The targets table leads, one row per measurement with a target, named by its benchmark.
+    assert text.startswith("**Targets**") and "| `demo_bench` | sum |" in text
+    bench.measurements[0]["target"] = None
+    assert not report.render([bench.as_json()]).startswith("**Targets**")
 
 
 def test_skipped_needs_a_reason(tmp_path):
