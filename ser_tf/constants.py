@@ -34,6 +34,18 @@ MIN_DURATION = 0.5
 # Peak absolute amplitude below which a clip counts as digital silence (float scale, [-1, 1]).
 SILENCE_PEAK = 1e-4
 
+# Sample rates a file may declare (Hz). Below 4 kHz no speech band survives (telephone audio is
+# 8 kHz); above 384 kHz no audio interface records. A header outside is corrupt or a trick (a
+# 1 Hz header made 8 samples into 8 s of "audio"), and is refused wherever audio is probed.
+MIN_FILE_RATE = 4_000
+MAX_FILE_RATE = 384_000
+
+# Longest clip a training corpus may hold (seconds). The pipeline decodes and caches whole clips,
+# so one long recording (a 2-hour file is 460 MB as float32) would swamp memory; corpora of
+# utterances last seconds. Long recordings go to ``audio_test.py --file`` / ``predict_long``,
+# which read them block by block.
+MAX_CLIP_SECONDS = 600.0
+
 
 def samples_for(seconds: float, *, sample_rate: int = SAMPLE_RATE) -> int:
     """Number of samples in ``seconds`` of audio at ``sample_rate`` Hz (rounded to nearest)."""

@@ -18,7 +18,6 @@ Exit status 2 with a one-line message on stderr for bad arguments or unusable da
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import warnings
@@ -33,7 +32,7 @@ from ser_tf.data.splits import METHODS, make_splits
 from ser_tf.data.summary import summarize, summary_dict
 from ser_tf.errors import AudioError, DataError, ParameterError
 from ser_tf.settings import DataConfig, SerConfig
-from ser_tf.utils.cli import HelpFormatter, add_output_flags, apply_output_flags
+from ser_tf.utils.cli import HelpFormatter, add_output_flags, apply_output_flags, emit_json
 
 # The defaults of a training run (ser_tf.settings), so that this answers for what train.py does.
 _DATA = DataConfig()
@@ -144,9 +143,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             return 2
     _print_warnings(caught)
     if args.json:
-        text = json.dumps(summary_dict(bundle, splits), indent=2)
-    else:
-        text = summarize(bundle, splits)
+        emit_json(summary_dict(bundle, splits))  # UTF-8, names as written
+        return 0
+    text = summarize(bundle, splits)
     try:
         print(text)
         sys.stdout.flush()

@@ -19,10 +19,11 @@ from typing import Iterator, Optional, Tuple
 import numpy as np
 import soundfile as sf
 
-from ser_tf.constants import SAMPLE_RATE
+from ser_tf.constants import MAX_CLIP_SECONDS, MAX_FILE_RATE, MIN_FILE_RATE, SAMPLE_RATE
 from ser_tf.errors import AudioError, ParameterError
 
-__all__ = ["AudioInfo", "probe_audio", "load_audio", "resample", "to_mono", "iter_blocks"]
+__all__ = ["AudioInfo", "probe_audio", "load_audio", "resample", "to_mono", "iter_blocks",
+           "check_training_clip"]
 
 # What a user should hand us, repeated in every "cannot read" message.
 EXPECTED_AUDIO = "a readable audio file (WAV, FLAC, OGG, MP3...)"
@@ -67,7 +68,8 @@ def probe_audio(path) -> AudioInfo:
     """Read the header of ``path`` without decoding the samples.
 
     Raises:
-        AudioError: the file is missing, is not audio libsndfile can read, or holds no samples.
+        AudioError: the file is missing, is not audio libsndfile can read, holds no samples, or
+            declares a sample rate outside ``MIN_FILE_RATE``..``MAX_FILE_RATE`` (4 kHz to 384 kHz).
     """
     path = os.fspath(path)
     try:
@@ -76,6 +78,10 @@ def probe_audio(path) -> AudioInfo:
         raise _open_error(path, err) from None
     if info.frames <= 0 or info.samplerate <= 0:
         raise AudioError(f"holds no audio samples (0 frames); expected {EXPECTED_AUDIO}", path=path)
+    if not MIN_FILE_RATE <= info.samplerate <= MAX_FILE_RATE:
+        raise AudioError(
+            f"declares a sample rate of {info.samplerate} Hz, outside the accepted "
+            f"{MIN_FILE_RATE}-{MAX_FILE_RATE} Hz (a corrupt or forged header)", path=path)
     return AudioInfo(
         sample_rate=int(info.samplerate),
         channels=int(info.channels),
@@ -197,6 +203,37 @@ def load_audio(
     x = _check_finite(x, path)
     x = to_mono(x) if mono else x
     return resample(x, orig_sr=info.sample_rate, target_sr=sample_rate)
+
+
+def check_training_clip(path, info: AudioInfo, *, max_seconds: float = MAX_CLIP_SECONDS,
+                        block_frames: int = 1 << 18) -> None:
+    """Refuse a clip a training corpus cannot hold: longer than ``max_seconds``, or float samples
+    that are NaN or infinite.
+
+    Integer formats cannot hold NaN, so only float files are read, ``block_frames`` frames at a
+    time (bounded memory). The pipeline decodes clips lazily, inside ``tf.data``, where an error
+    would stop training mid-epoch: checking here, while the corpus is probed, skips the file
+    with a reason instead.
+
+    Args:
+        path: the file; info: its header (``probe_audio``).
+        max_seconds: the longest clip accepted (``MAX_CLIP_SECONDS``, 600 s).
+
+    Raises:
+        AudioError: too long (names the duration and the limit), or NaN/Inf samples.
+    """
+    path = os.fspath(path)
+    if info.duration > max_seconds:
+        raise AudioError(
+            f"lasts {info.duration:.0f} s, longer than the {max_seconds:g} s a training clip may "
+            "last (cut it into utterances; audio_test.py --file reads long recordings)", path=path)
+    if info.subtype not in ("FLOAT", "DOUBLE"):
+        return
+    try:
+        for block in sf.blocks(path, blocksize=block_frames, dtype="float32", always_2d=True):
+            _check_finite(block, path)
+    except (sf.LibsndfileError, RuntimeError, OSError) as err:
+        raise _open_error(path, err) from None
 
 
 def _filter_margin(up: int, down: int) -> int:

@@ -4,8 +4,9 @@
 ``DataBundle``: the usable records, the label set, and an account of everything left out:
 
 - ``skipped``: ``(path, reason)`` for files that do not fit a naming scheme (from the scanners)
-  or cannot be read / hold no samples (from probing every file's header with
-  ``ser_tf.data.audio_io.probe_audio``). One ``UnreadableAudioWarning`` counts the unreadable ones.
+  or cannot be read / hold no samples / declare a rate outside 4-384 kHz (from probing every
+  file's header with ``ser_tf.data.audio_io.probe_audio``), last longer than ``MAX_CLIP_SECONDS``
+  or hold NaN/Inf float samples (``check_training_clip``). One ``UnreadableAudioWarning`` counts the unreadable ones.
   Each kept record carries its probed header (``Record.header``), so the input pipeline does not
   read it again.
 - ``dropped``: a ``Counter`` keyed by reason. ``"label:<emotion>"`` for clips outside the label set,
@@ -31,7 +32,7 @@ from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 
-from ser_tf.data.audio_io import probe_audio
+from ser_tf.data.audio_io import check_training_clip, probe_audio
 from ser_tf.data.corpora import (
     DEMO_CORPUS_NAME,
     SkippedFilesWarning,
@@ -282,6 +283,7 @@ def _inspect_one(path: str, probe: bool, digest: bool):
     try:
         if probe:
             header = probe_audio(path)
+            check_training_clip(path, header)  # too long, or NaN/Inf: skipped now, not mid-epoch
         if digest:
             with open(path, "rb") as fh:
                 key = (os.fstat(fh.fileno()).st_size, hashlib.sha1(fh.read(HASH_BYTES)).hexdigest())

@@ -45,7 +45,7 @@ import tensorflow as tf
 
 from ser_tf.constants import SAMPLE_RATE, samples_for
 from ser_tf.data import resample_graph
-from ser_tf.data.audio_io import AudioInfo, load_audio, probe_audio
+from ser_tf.data.audio_io import AudioInfo, check_training_clip, load_audio, probe_audio
 from ser_tf.data.augment import augment_waveform, validate_augment_config
 from ser_tf.data.cropping import CROP_MODES, fix_length, fix_length_numpy
 from ser_tf.data.records import Record
@@ -208,13 +208,17 @@ def _paths_and_headers(items: Sequence) -> tuple:
 
 def _probe_all(paths: Sequence[str], headers: Sequence, labels: np.ndarray):
     """Pick each file's decoder from its header, probing only the files without one; unreadable
-    files are skipped with a warning each and a count. Returns ``(paths, labels, kinds)``: a
+    files (and those ``check_training_clip`` refuses: too long, NaN/Inf) are skipped with a
+    warning each and a count. Returns ``(paths, labels, kinds)``: a
     kind is ``(rate, channels)`` of a file decoded in the graph (:func:`is_graph_wav`), ``(0, 0)``
     for ``load_audio``."""
     kept_paths, kept_labels, kinds, skipped = [], [], [], []
     for path, header, label in zip(paths, headers, labels):
         try:
-            info = header if header is not None else probe_audio(path)
+            info = header
+            if info is None:  # a header from load_data was checked there
+                info = probe_audio(path)
+                check_training_clip(path, info)
         except AudioError as err:
             logger.warning("skipping unreadable audio: %s", err)
             skipped.append(path)

@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import sys
 from pathlib import Path
 from typing import List, Optional
 
 from ser_tf.errors import AudioError, DeviceError, ModelError, ParameterError
 from ser_tf.utils import progress
-from ser_tf.utils.cli import HelpFormatter, add_output_flags, apply_output_flags, start_tensorflow
+from ser_tf.utils.cli import (HelpFormatter, add_output_flags, apply_output_flags, emit_json,
+                             start_tensorflow)
 
 EXIT_OK, EXIT_FAILED_INPUTS, EXIT_USAGE = 0, 1, 2
 PROG = "audio_test.py"
@@ -122,8 +122,7 @@ def _error(message: str) -> None:
 
 
 def _emit_json(document: dict) -> None:
-    sys.stdout.write(json.dumps(document, indent=2) + "\n")
-    sys.stdout.flush()
+    emit_json(document)  # UTF-8, names as written
 
 
 def _import_keras_lean() -> None:

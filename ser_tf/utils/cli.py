@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import sys
 
 
 class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
@@ -14,6 +17,20 @@ class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
         if action.default is None or action.default is False or action.default == []:
             return action.help
         return super()._get_help_string(action)
+
+
+def emit_json(document) -> None:
+    """Print ``document`` as one indented JSON document on stdout, in UTF-8 whatever the locale,
+    with non-ASCII text (file names such as ``émotion_声.wav``) as written, not ``\\u`` escapes.
+    A reader that left (``... | head``) is not an error."""
+    text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    try:
+        sys.stdout.flush()
+        buffer = getattr(sys.stdout, "buffer", None)  # absent when stdout was replaced by a StringIO
+        buffer.write(text.encode("utf-8")) if buffer is not None else sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 def add_output_flags(parser: argparse.ArgumentParser) -> None:
