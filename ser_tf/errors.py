@@ -54,6 +54,14 @@ class StorageError(SerError):
     version, a failed transaction)."""
 
 
+class TrainingDivergedError(SerError):
+    """The training loss became NaN or infinite; the message names the epoch and batch."""
+
+
+class DiskFullError(SerError):
+    """A file could not be written because its device is full; the message names the file."""
+
+
 class MissingDependencyError(SerError):
     """An optional package a feature needs is not installed; the message says what to install."""
 

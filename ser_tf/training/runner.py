@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import dataclasses
 import json
-import shutil
 import sys
 import time
 from pathlib import Path
@@ -24,10 +23,10 @@ from ser_tf.data import balance, manifest, splits as splits_lib
 from ser_tf.errors import ConfigError
 from ser_tf.settings import SerConfig
 from ser_tf.training import callbacks as callbacks_lib
-from ser_tf.training import distribute, optim, runtime as runtime_lib
+from ser_tf.training import distribute, optim, resume, runtime as runtime_lib
 from ser_tf.training.targets import check_labels, loss_from_config
 from ser_tf.training.tracking import tracking_context
-from ser_tf.utils.io import atomic_path, write_json, write_text
+from ser_tf.utils.io import atomic_path, copy_file, write_json, write_text
 from ser_tf.utils import progress
 
 
@@ -209,6 +208,10 @@ def _fit_end_to_end(split, bundle, config: SerConfig, *, fold_dir: Path, rt, str
     if config.data.balance == "class_weight":
         class_weight = balance.class_weights(train_labels, num_classes=len(bundle.label_set.classes))
     train_ds, steps = one_iterator(train_ds, steps)
+    # A resumed fold skips the epochs it trained, and drops history rows the backup lacks.
+    start = resume.backup_epoch(runs.RunFolder(fold_dir).backup)
+    resume.trim_history(runs.RunFolder(fold_dir).history_csv, epochs=start)
+    train_ds = resume.resume_batches(train_ds, steps=steps, start_epoch=start)
     model.fit(
         train_ds, steps_per_epoch=steps, validation_data=val_ds, epochs=train_cfg.epochs, callbacks=cbs,
         class_weight=class_weight, verbose=verbose, shuffle=False,  # the dataset shuffles itself
@@ -329,7 +332,7 @@ def _run_splits(config: SerConfig, *, run: runs.RunFolder, rt, strategy, resume:
         result = train_split(split, bundle, config, fold_dir=fold_dir, rt=rt, strategy=strategy, verbose=verbose,
                              log=log)
         if multi:  # each fold's model is usable on its own: `audio_test.py --model RUN/fold-2`
-            shutil.copy2(run.labels, fold.labels)
+            copy_file(run.labels, fold.labels)
         results.append(result)
         if result.metrics is None:
             log(f"[{split.name}] no test speakers (a final model); best "
@@ -343,7 +346,7 @@ def _run_splits(config: SerConfig, *, run: runs.RunFolder, rt, strategy, resume:
     if multi:
         best = _select_export(results, monitor=config.train.early_stopping.monitor)
         for src, dst in zip(runs.RunFolder(best.fold_dir).model_files, run.model_files):
-            shutil.copy2(src, dst)
+            copy_file(src, dst)
         write_json(run.export, {"fold": best.name, "reason": "best validation score; "
                    f"{config.train.early_stopping.monitor}={best.val_score:.4f}"})
     else:

@@ -17,8 +17,10 @@ def _kinds(train, tmp_path):
 
 def test_defaults(tmp_path):
     cbs, kinds = _kinds(TrainConfig(), tmp_path)
-    assert kinds == ["BackupAndRestore", "EarlyStopping", "ReduceLROnPlateau", "CSVLogger", "TensorBoard"]
+    assert kinds == ["StopOnNonFinite", "EarlyStopping", "ReduceLROnPlateau", "CSVLogger", "TensorBoard",
+                     "EpochBackup"]
     stop = cbs[1]
+    assert cbs[-1].stateful == [stop, cbs[2]]  # the backup keeps patience and plateau counters
     assert stop.monitor == "val_loss" and stop.patience == 12 and stop.restore_best_weights
     assert cbs[2].factor == 0.5 and cbs[2].patience == 5
 
@@ -35,7 +37,7 @@ def test_schedule_or_null_reduce_lr_drops_the_plateau_callback_and_no_backup(tmp
     _, kinds = _kinds(TrainConfig(lr_schedule="linear"), tmp_path)
     assert "ReduceLROnPlateau" not in kinds
     _, kinds = _kinds(TrainConfig.from_mapping({"reduce_lr": None, "checkpoint_every_epoch": False}), tmp_path)
-    assert "ReduceLROnPlateau" not in kinds and "BackupAndRestore" not in kinds
+    assert "ReduceLROnPlateau" not in kinds and "EpochBackup" not in kinds
 
 
 def test_unknown_monitor_names_key_and_value(tmp_path):
@@ -56,8 +58,8 @@ def test_tracking_adds_validation_metrics_first_and_the_tracker_last(tmp_path):
     cbs = make_callbacks(train=train, fold_dir=tmp_path, val_dataset=None, val_labels=[0, 1], verbose=0,
                          tracking=context(train))
     assert [type(cb).__name__ for cb in cbs] == [
-        "ValidationMetrics", "BackupAndRestore", "EarlyStopping", "ReduceLROnPlateau", "CSVLogger", "TensorBoard",
-        "Tracker"]
+        "ValidationMetrics", "StopOnNonFinite", "EarlyStopping", "ReduceLROnPlateau", "CSVLogger", "TensorBoard",
+        "EpochBackup", "Tracker"]
     assert cbs[-1].validation is cbs[0] and cbs[0].class_names == ["a", "b"]
     assert [type(sink).__name__ for sink in cbs[-1].sinks] == ["TensorBoardSink"]
     off = dataclasses.replace(train, tracking=TrackingConfig(tensorboard=False))
