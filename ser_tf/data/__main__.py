@@ -168,6 +168,7 @@ def _export(bundle, splits, args) -> None:
         extra={"roots": dict(bundle.roots), "is_demo": bool(bundle.is_demo),
                "skipped": [list(s) for s in bundle.skipped], "duplicates": [list(d) for d in bundle.duplicates],
                "label_conflicts": [[kind, [list(c) for c in clips]] for kind, clips in bundle.conflicts],
+               "on_label_conflict": bundle.on_label_conflict,
                "dropped": {str(k): v for k, v in bundle.dropped.items()}},
     )
     counts = manifest["counts"]

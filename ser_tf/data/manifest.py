@@ -283,6 +283,7 @@ def _load_shards(root: str, *, labels, require_all: bool) -> DataBundle:
         skipped=[tuple(s) for s in manifest.get("skipped") or []],
         duplicates=[tuple(d) for d in manifest.get("duplicates") or []],
         conflicts=[(kind, tuple(map(tuple, clips))) for kind, clips in manifest.get("label_conflicts") or []],
+        on_label_conflict=manifest.get("on_label_conflict") or "drop",
     )
 
 
