@@ -7,6 +7,7 @@ from pathlib import Path
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from ser_tf.settings.sections import LABEL_CONFLICT_POLICIES
     from ser_tf.utils.cli import HelpFormatter, add_output_flags
 
     parser = argparse.ArgumentParser(
@@ -24,6 +25,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--speaker-pattern", default=None, metavar="REGEX",
                         help="folder corpus: regex with a named group 'speaker' searched in each file name "
                         "(default: the run's own data.scan_options)")
+    parser.add_argument("--on-label-conflict", choices=LABEL_CONFLICT_POLICIES, default=None,
+                        help="identical clips with different labels: drop every copy, keep the first, or stop with "
+                        "an error listing them (default: the run's data.on_label_conflict, drop)")
     add_output_flags(parser)
     return parser
 
@@ -48,7 +52,8 @@ def main(argv=None) -> int:
     labels = [n.strip() for n in args.labels.split(",")] if args.labels else None
     try:
         result = evaluate_model(args.model, data_specs=args.data, out_dir=args.out, labels=labels,
-                                split=args.split, scan_options=scan_options)
+                                split=args.split, scan_options=scan_options,
+                                on_label_conflict=args.on_label_conflict)
     except SerError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

@@ -78,3 +78,19 @@ def test_the_default_model_scores_a_corpus(run_and_corpora, tmp_path):
     metrics = json.loads(runs.ReportFolder(tmp_path / "eval").metrics.read_text())
     assert metrics["n_clips"] == 4 * 8  # the demo corpus's eight emotions are the model's eight
     assert "/pretrained/default-" in metrics["protocol"]["model"]
+
+
+def test_label_conflicts_are_reported_and_the_flag_reaches_the_data(run_and_corpora, tmp_path):
+    from tests.data.support import write_conflict_corpus
+
+    cwd, _ = run_and_corpora
+    paths = write_conflict_corpus(tmp_path / "byclass")
+    proc = _run("evaluate.py", ["--data", f"folder={tmp_path / 'byclass'}", "--out", str(tmp_path / "eval"),
+                                "--on-label-conflict", "keep-first"], cwd)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    report = runs.ReportFolder(tmp_path / "eval")
+    line = json.loads(report.metrics.read_text())["protocol"]["label_conflicts"]
+    assert line.startswith("1 set(s) of identical clips (2 files), the first of each kept: ")
+    assert f"`{paths['disgust']}` (disgust) = `{paths['fearful']}` (fearful)" in line
+    assert "**Label conflicts**" in report.markdown.read_text()
+    assert "1 set(s) of identical clips carry different emotions" in proc.stderr

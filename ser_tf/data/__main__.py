@@ -25,7 +25,7 @@ from typing import Optional, Sequence
 
 from ser_tf.data.corpora import corpus_names
 from ser_tf.data.labels import LABEL_SETS
-from ser_tf.data.manifest import load_data
+from ser_tf.data.manifest import LABEL_CONFLICT_POLICIES, load_data
 from ser_tf.data.shard_files import MANIFEST_FILE, TFRECORD, verify_shards
 from ser_tf.data.shards import DEFAULT_SHARD_SIZE, export_shards, stored_splits
 from ser_tf.data.splits import METHODS, make_splits
@@ -76,6 +76,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="folder corpus: regex with a named group 'speaker' searched in each file name",
     )
     parser.add_argument(
+        "--on-label-conflict", choices=LABEL_CONFLICT_POLICIES, default=_DATA.on_label_conflict,
+        help="identical clips with different labels: drop every copy, keep the first, or stop "
+        "with an error listing them",
+    )
+    parser.add_argument(
         "--no-probe", action="store_true",
         help="do not open the files (faster; unreadable files go unnoticed until training)",
     )
@@ -124,6 +129,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             bundle = load_data(
                 args.data, labels=args.labels, probe=not args.no_probe,
                 dedupe_content=not args.no_probe, scan_options=scan_options,
+                on_label_conflict=args.on_label_conflict,
             )
             if args.verify:
                 return _verify(bundle.shards)
@@ -160,6 +166,8 @@ def _export(bundle, splits, args) -> None:
         shard_size=args.shard_size, label_set_name=bundle.label_set.name,
         extra={"roots": dict(bundle.roots), "is_demo": bool(bundle.is_demo),
                "skipped": [list(s) for s in bundle.skipped], "duplicates": [list(d) for d in bundle.duplicates],
+               "label_conflicts": [[kind, [list(c) for c in clips]] for kind, clips in bundle.conflicts],
+               "on_label_conflict": bundle.on_label_conflict,
                "dropped": {str(k): v for k, v in bundle.dropped.items()}},
     )
     counts = manifest["counts"]

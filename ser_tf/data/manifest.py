@@ -12,9 +12,14 @@
 - ``dropped``: a ``Counter`` keyed by reason. ``"label:<emotion>"`` for clips outside the label set,
   ``"duplicate:path"`` for a file reached twice (overlapping corpus folders, symlinks),
   ``"duplicate:content"`` for byte-identical clips (same size and SHA-1 of the first 64 KiB; only
-  the first is kept, since a copy on each side of a split leaks), and ``"<corpus>: <reason>"`` for
+  the first is kept, since a copy on each side of a split leaks), ``"label-conflict"`` for
+  identical copies whose emotions disagree (see below), and ``"<corpus>: <reason>"`` for
   what a scanner left out on request (e.g. RAVDESS songs).
 - ``duplicates``: ``(dropped_path, kept_path, kind)`` for every duplicate.
+- ``conflicts``: the sets of identical copies (same file, or same bytes) that carry different
+  emotions, each ``(kind, ((path, emotion), ...))``. Which copy is "right" is a coin toss, so by
+  default (``on_label_conflict="drop"``) every copy is dropped; ``"keep-first"`` keeps the first
+  as for any duplicate, ``"error"`` raises a ``DataError`` listing them all.
 
 No argument means the built-in demo corpus (``is_demo`` is then set, and reports say so).
 """
@@ -44,6 +49,7 @@ from ser_tf.data.labels import LabelSet, apply_label_set, get_label_set
 from ser_tf.data.records import Record
 from ser_tf.data.shard_files import TFRECORD, ShardSet, open_shards
 from ser_tf.errors import AudioError, DataError, ParameterError
+from ser_tf.settings.sections import LABEL_CONFLICT_POLICIES
 from ser_tf.utils.progress import progress
 
 # Bytes hashed per file to find identical clips: enough to tell recordings apart (the header plus
@@ -55,6 +61,7 @@ MAX_EXAMPLES = 3
 LABEL_DROP = "label:"
 DUPLICATE_PATH = "duplicate:path"
 DUPLICATE_CONTENT = "duplicate:content"
+LABEL_CONFLICT = "label-conflict"
 
 
 class UnreadableAudioWarning(SkippedFilesWarning):
@@ -63,6 +70,10 @@ class UnreadableAudioWarning(SkippedFilesWarning):
 
 class DuplicateClipsWarning(SkippedFilesWarning):
     """Some files were reached twice or are byte-identical copies; only the first is kept."""
+
+
+class LabelConflictWarning(SkippedFilesWarning):
+    """Some identical clips carry different emotions; all copies dropped (or the first kept)."""
 
 
 @dataclasses.dataclass
@@ -79,6 +90,9 @@ class DataBundle:
         is_demo: the data includes the synthetic demo corpus (reports then say so).
         durations: ``{path: seconds}`` of every probed record (empty when not probed).
         duplicates: ``(dropped_path, kept_path, "path" | "content")``.
+        conflicts: ``("path" | "content", ((path, emotion), ...))`` per set of identical copies
+            whose emotions disagree.
+        on_label_conflict: what was done with them: ``drop`` (every copy) or ``keep-first``.
     """
 
     records: List[Record]
@@ -89,6 +103,8 @@ class DataBundle:
     is_demo: bool = False
     durations: Dict[str, float] = dataclasses.field(default_factory=dict)
     duplicates: List[Tuple[str, str, str]] = dataclasses.field(default_factory=list)
+    conflicts: List[Tuple[str, Tuple[Tuple[str, str], ...]]] = dataclasses.field(default_factory=list)
+    on_label_conflict: str = "drop"
     shards: Optional[ShardSet] = None  # set for --data tfrecord=DIR: the audio is in these shards
 
     @property
@@ -141,6 +157,7 @@ def load_data(
     require_all: bool = False,
     dedupe_content: bool = True,
     scan_options: Optional[Mapping[str, Mapping]] = None,
+    on_label_conflict: str = "drop",
 ) -> DataBundle:
     """Scan, check and label the corpora named by ``specs``.
 
@@ -154,12 +171,19 @@ def load_data(
         require_all: raise if a class of the label set has no clip.
         dedupe_content: drop byte-identical copies (hashing the first 64 KiB of each file).
         scan_options: per-corpus scanner options, e.g. ``{"folder": {"speaker_pattern": "..."}}``.
+        on_label_conflict: identical clips (same file or same bytes) with different emotions:
+            ``drop`` every copy, ``keep-first`` as for any duplicate, or ``error``.
 
     Raises:
-        ParameterError: a malformed spec, or scanner options a corpus does not take.
+        ParameterError: a malformed spec, scanner options a corpus does not take, or an unknown
+            ``on_label_conflict``.
         DataError: unknown corpus, a missing folder or one without matching clips, a corpus given
-            twice, no usable clip left, or a label set the data cannot fill (``LabelError``).
+            twice, no usable clip left, a label set the data cannot fill (``LabelError``), or
+            label conflicts with ``on_label_conflict="error"`` (all of them listed).
     """
+    if on_label_conflict not in LABEL_CONFLICT_POLICIES:
+        raise ParameterError(f"on_label_conflict must be one of {list(LABEL_CONFLICT_POLICIES)}, "
+                             f"got {on_label_conflict!r}")
     parsed = [parse_data_spec(s) for s in specs] if specs else [(DEMO_CORPUS_NAME, None)]
     names = [name for name, _ in parsed]
     if TFRECORD in names:
@@ -184,7 +208,8 @@ def load_data(
         dropped.update({f"{name}: {reason}": n for reason, n in result.dropped.items()})
         roots[name] = os.path.abspath(path) if path is not None else _common_folder(result.records)
 
-    records, duplicates = _drop_duplicate_paths(records)
+    records, duplicates, conflicts = _drop_copies(records, key_of=_real_path, kind="path",
+                                                  policy=on_label_conflict)
     durations = {}
     if probe or dedupe_content:
         records, bad, durations, digests = _inspect(records, probe=probe, digest=dedupe_content)
@@ -197,8 +222,11 @@ def load_data(
                 stacklevel=2,
             )
         if dedupe_content:
-            records, same = _drop_duplicate_content(records, digests)
+            records, same, clashes = _drop_copies(records, key_of=lambda r: digests.get(r.path), kind="content",
+                                                  policy=on_label_conflict)
             duplicates.extend(same)
+            conflicts.extend(clashes)
+    _report_conflicts(conflicts, policy=on_label_conflict, dropped=dropped)
     if duplicates:
         dropped.update(
             DUPLICATE_PATH if kind == "path" else DUPLICATE_CONTENT for _, _, kind in duplicates
@@ -232,6 +260,8 @@ def load_data(
         is_demo=DEMO_CORPUS_NAME in names,
         durations={r.path: durations[r.path] for r in kept if r.path in durations},
         duplicates=duplicates,
+        conflicts=conflicts,
+        on_label_conflict=on_label_conflict,
     )
 
 
@@ -253,6 +283,8 @@ def _load_shards(root: str, *, labels, require_all: bool) -> DataBundle:
         # What the export's load_data left out, so a summary from the shards reads like one from the folders.
         skipped=[tuple(s) for s in manifest.get("skipped") or []],
         duplicates=[tuple(d) for d in manifest.get("duplicates") or []],
+        conflicts=[(kind, tuple(map(tuple, clips))) for kind, clips in manifest.get("label_conflicts") or []],
+        on_label_conflict=manifest.get("on_label_conflict") or "drop",
     )
 
 
@@ -265,16 +297,9 @@ def _examples(items: Sequence[Tuple[str, str]]) -> str:
     return shown + (f"; and {len(items) - MAX_EXAMPLES} more" if len(items) > MAX_EXAMPLES else "")
 
 
-def _drop_duplicate_paths(records: Sequence[Record]):
-    seen, kept, duplicates = {}, [], []
-    for r in records:
-        key = os.path.normcase(os.path.realpath(r.path))
-        if key in seen:
-            duplicates.append((r.path, seen[key], "path"))
-        else:
-            seen[key] = r.path
-            kept.append(r)
-    return kept, duplicates
+def _real_path(record: Record) -> str:
+    """The file a record names, symlinks resolved: the same file reached twice has one key."""
+    return os.path.normcase(os.path.realpath(record.path))
 
 
 def _inspect_one(path: str, probe: bool, digest: bool):
@@ -319,14 +344,47 @@ def _inspect(records: Sequence[Record], *, probe: bool, digest: bool):
     return kept, bad, durations, digests
 
 
-def _drop_duplicate_content(records: Sequence[Record], digests: Mapping[str, tuple]):
-    seen, kept, duplicates = {}, [], []
+def _drop_copies(records: Sequence[Record], *, key_of, kind: str, policy: str):
+    """Keep one record of each set of copies (records whose ``key_of`` is equal and not None).
+
+    Returns ``(kept, duplicates, conflicts)``: ``kept`` in the records' order; ``duplicates``
+    ``(dropped_path, kept_path, kind)``; ``conflicts`` ``(kind, ((path, emotion), ...))`` for the
+    sets whose emotions disagree, which ``policy`` ``keep-first`` treats as any duplicate and the
+    others drop whole (``error`` is raised later, once every conflict is known).
+    """
+    groups: Dict[object, List[Record]] = {}
     for r in records:
-        key = digests.get(r.path)
-        if key is not None and key in seen:
-            duplicates.append((r.path, seen[key], "content"))
-        else:
-            if key is not None:
-                seen[key] = r.path
-            kept.append(r)
-    return kept, duplicates
+        key = key_of(r)
+        groups.setdefault(("file", r.path) if key is None else ("key", key), []).append(r)
+    kept, duplicates, conflicts = [], [], []
+    for copies in groups.values():  # in the order of each set's first record
+        first = copies[0]
+        if len({c.emotion for c in copies}) > 1:
+            conflicts.append((kind, tuple((c.path, c.emotion) for c in copies)))
+            if policy != "keep-first":
+                continue
+        kept.append(first)
+        duplicates.extend((c.path, first.path, kind) for c in copies[1:])
+    return kept, duplicates, conflicts
+
+
+def _report_conflicts(conflicts, *, policy: str, dropped: Counter) -> None:
+    """Raise (``error``), or count the dropped copies and warn once, naming paths and labels."""
+    if not conflicts:
+        return
+    shown = [" = ".join(f"{path} ({emotion})" for path, emotion in clips) for _, clips in conflicts]
+    if policy == "error":
+        raise DataError(f"{len(conflicts)} set(s) of identical clips carry different emotions: "
+                        + "; ".join(shown) + ". Fix the labels, or choose --on-label-conflict "
+                        "(data.on_label_conflict) drop, to drop every copy, or keep-first")
+    copies = sum(len(clips) for _, clips in conflicts)
+    if policy == "drop":
+        dropped[LABEL_CONFLICT] += copies
+    action = (f"dropped all {copies} copies" if policy == "drop"
+              else "kept the first of each (--on-label-conflict keep-first)")
+    warnings.warn(
+        f"{len(conflicts)} set(s) of identical clips carry different emotions; {action}: "
+        + "; ".join(shown[:MAX_EXAMPLES]) + (" ..." if len(shown) > MAX_EXAMPLES else ""),
+        LabelConflictWarning,
+        stacklevel=3,
+    )

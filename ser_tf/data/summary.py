@@ -1,7 +1,8 @@
 """A plain-text (or JSON) account of a ``DataBundle`` and its splits, for ``python -m ser_tf.data``.
 
 It answers, in a screen or two: what was found (per corpus, emotion and speaker), what was left
-out and why (skipped files grouped by reason, duplicates, label-set drops), which classes a model
+out and why (skipped files grouped by reason, duplicates, identical clips whose labels disagree,
+label-set drops), which classes a model
 would get, and which speakers land in train, validation and test of each split.
 """
 
@@ -12,7 +13,7 @@ import statistics
 from collections import Counter, defaultdict
 from typing import Dict, List, Optional, Sequence
 
-from ser_tf.data.manifest import DUPLICATE_CONTENT, DUPLICATE_PATH, LABEL_DROP, DataBundle
+from ser_tf.data.manifest import DUPLICATE_CONTENT, DUPLICATE_PATH, LABEL_CONFLICT, LABEL_DROP, DataBundle
 from ser_tf.data.records import Record
 from ser_tf.data.splits import PARTS, Split
 
@@ -138,17 +139,35 @@ def summarize(bundle: DataBundle, splits: Optional[Sequence[Split]] = None) -> s
         )
     other = {k: n for k, n in bundle.dropped.items() if not k.startswith(LABEL_DROP)}
     if other:
-        names = {DUPLICATE_PATH: "same file twice", DUPLICATE_CONTENT: "byte-identical copy"}
+        names = {DUPLICATE_PATH: "same file twice", DUPLICATE_CONTENT: "byte-identical copy",
+                 LABEL_CONFLICT: "identical copies with different labels"}
         lines.append(
             "Dropped otherwise: "
             + "; ".join(f"{names.get(k, k)}: {n}" for k, n in sorted(other.items()))
         )
         for dup, kept, kind in bundle.duplicates[:MAX_EXAMPLES]:
             lines.append(f"    {dup}  = {kept}")
+    lines += _conflict_lines(bundle)
     lines += _skipped_lines(bundle.skipped)
     if splits:
         lines += [""] + _split_lines(splits, classes, short)
     return "\n".join(lines)
+
+
+def _conflict_lines(bundle: DataBundle) -> List[str]:
+    """Every set of identical clips whose labels disagree, with its paths and labels: the labels
+    need a person's look, so none is left out."""
+    if not bundle.conflicts:
+        return []
+    copies = sum(len(clips) for _, clips in bundle.conflicts)
+    action = ("all dropped" if bundle.on_label_conflict == "drop"
+              else "the first of each kept (--on-label-conflict keep-first)")
+    lines = [f"Label conflicts: {len(bundle.conflicts)} set(s) of identical clips ({copies} files) "
+             f"with different labels, {action}:"]
+    for kind, clips in bundle.conflicts:
+        lines.append("    " + "  = ".join(f"{path} ({emotion})" for path, emotion in clips)
+                     + ("" if kind == "content" else "  (the same file)"))
+    return lines
 
 
 def _skipped_lines(skipped) -> List[str]:
@@ -202,6 +221,24 @@ def _split_lines(splits: Sequence[Split], classes, short) -> List[str]:
     return lines
 
 
+def conflicts_line(bundle: DataBundle) -> str:
+    """One line for a run's report: what was done with the label conflicts, and each set."""
+    copies = sum(len(clips) for _, clips in bundle.conflicts)
+    sets = "; ".join(" = ".join(f"`{path}` ({emotion})" for path, emotion in clips)
+                     for _, clips in bundle.conflicts)
+    action = "all dropped" if bundle.on_label_conflict == "drop" else "the first of each kept"
+    return f"{len(bundle.conflicts)} set(s) of identical clips ({copies} files), {action}: {sets}"
+
+
+def conflicts_dict(bundle: DataBundle) -> dict:
+    """The label conflicts, JSON-friendly: what was done and every set's paths and labels."""
+    return {
+        "action": bundle.on_label_conflict,
+        "sets": [{"kind": kind, "clips": [{"path": p, "emotion": e} for p, e in clips]}
+                 for kind, clips in bundle.conflicts],
+    }
+
+
 def summary_dict(bundle: DataBundle, splits: Optional[Sequence[Split]] = None) -> dict:
     """The same content as ``summarize``, JSON-friendly (for ``--json`` and run folders)."""
     records = bundle.records
@@ -225,5 +262,6 @@ def summary_dict(bundle: DataBundle, splits: Optional[Sequence[Split]] = None) -
         "skipped": [{"path": p, "reason": why} for p, why in bundle.skipped],
         "dropped": dict(bundle.dropped),
         "duplicates": [{"path": a, "same_as": b, "kind": k} for a, b, k in bundle.duplicates],
+        "label_conflicts": conflicts_dict(bundle),
         "splits": [s.protocol() for s in splits or ()],
     }

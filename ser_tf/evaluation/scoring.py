@@ -29,6 +29,7 @@ def evaluate_model(
     split: Optional[str] = None,
     batch_size: int = 32,
     scan_options: Optional[Mapping[str, Mapping]] = None,
+    on_label_conflict: Optional[str] = None,
 ) -> dict:
     """Score ``model`` (``"default"``, a run folder or ``.keras``/``.h5`` file, or ``None``: the
     ``latest`` run, even a DEMO one, else the newest real run, else the default model; see
@@ -43,6 +44,9 @@ def evaluate_model(
             and label set, checked against the speakers the run recorded, and scored.
         scan_options: per-corpus scanner options, e.g. ``{"folder": {"speaker_pattern": RE}}``;
             default: the run's own ``data.scan_options`` for the corpora in ``data_specs``.
+        on_label_conflict: identical clips with different labels: ``drop``, ``keep-first`` or
+            ``error`` (``ser_tf.data.manifest.load_data``); default: the run's own
+            ``data.on_label_conflict``.
 
     Returns:
         The metrics dict written to ``out_dir/metrics.json``.
@@ -73,7 +77,8 @@ def evaluate_model(
         named = {manifest.parse_data_spec(s)[0] for s in data_specs}
         scan_options = {k: v for k, v in config.data.scan_options.items() if k in named}
     bundle = manifest.load_data(list(data_specs), labels=config.data.labels if split else "auto",
-                                scan_options=scan_options)
+                                scan_options=scan_options,
+                                on_label_conflict=on_label_conflict or config.data.on_label_conflict)
     records, method = bundle.records, "all clips (no split)"
     if split:
         recorded = (raw.get("resolved") or {}).get("splits") or {}
@@ -105,6 +110,10 @@ def evaluate_model(
         "model": str(path),
         "cross_corpus": cross_corpus.cross_corpus_protocol(classes, bundle.classes, n_clips_dropped=int((~keep).sum())),
     }
+    if bundle.conflicts:
+        from ser_tf.data.summary import conflicts_line
+
+        protocol["label_conflicts"] = conflicts_line(bundle)
     report_lib.write_report(
         Path(out_dir), metrics=result, protocol=protocol, class_names=shared, y_true=y_true,
         y_prob=y_prob, title=f"evaluation of {path}", is_demo=bundle.is_demo,

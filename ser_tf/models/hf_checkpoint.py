@@ -5,8 +5,10 @@ Shared by the model families (HuBERT / wav2vec 2.0, Whisper); each family checks
 
 ``model.safetensors`` is parsed directly (an 8-byte header size, a JSON header, raw little-endian
 data), which keeps the ``safetensors`` package out of the runtime requirements;
-``pytorch_model.bin`` needs torch, imported only then. Sharded ``*.index.json`` checkpoints are
-read shard by shard.
+``pytorch_model.bin`` needs torch, imported only then, and is read with
+``torch.load(weights_only=True)``: its unpickler rebuilds tensors and plain containers only, so a
+file carrying code (a ``__reduce__`` that calls a function) is refused, never run. Sharded
+``*.index.json`` checkpoints are read shard by shard.
 """
 
 from __future__ import annotations
@@ -97,7 +99,15 @@ def _read_torch_bin(path) -> Dict[str, np.ndarray]:
             f"{str(path)!r} is a PyTorch pickle; reading it needs torch (pip install torch), or "
             "download the checkpoint's model.safetensors instead"
         ) from None
-    state = torch.load(path, map_location="cpu", weights_only=True)
+    try:
+        # weights_only: never unpickle arbitrary objects; a pickle naming any other callable is refused.
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:  # noqa: BLE001 -- UnpicklingError, RuntimeError, zip errors: all "refused"
+        reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise ModelError(f"{str(path)!r} was refused: not a plain tensor checkpoint, or one that would run "
+                         f"code on loading ({reason}); use the checkpoint's model.safetensors") from None
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise ModelError(f"{str(path)!r}: expected a state dict of tensors, got {type(state).__name__}")
     return {k: v.detach().float().numpy() if v.is_floating_point() else v.numpy() for k, v in state.items()}
 
 

@@ -4,8 +4,9 @@
         model.keras        the whole classifier: Whisper log-mel, encoder, head
         labels.json        classes, rate and clip length, as a run folder has (Predictor reads it)
         model.json         the bundle's metadata
-        model.keras.sha256 the archive's digest, checked before every use: a truncated or edited
-                           file is rebuilt rather than loaded
+        SHA256SUMS         the sha256 of each of the three files above (``sha256sum`` format),
+                           checked before every use: a truncated or edited file is never loaded;
+                           the folder is rebuilt, with a warning naming the file
 
 The folder name holds the bundle's digest, so a new ser_tf release with a new head never reuses
 an old assembly. The folder is written under a temporary name and renamed into place, so two
@@ -14,6 +15,7 @@ processes assembling at once both end with a complete model (the second rename l
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import tempfile
@@ -28,8 +30,13 @@ from ser_tf.utils.paths import cache_root
 
 __all__ = ["assembly_folder", "assembled_model_path", "build_from_bundle"]
 
+logger = logging.getLogger(__name__)
+
 MODEL_FILE = "model.keras"
-DIGEST_FILE = "model.keras.sha256"
+DIGEST_FILE = "SHA256SUMS"
+LABELS_FILE = "labels.json"  # runs.RunFolder(...).labels: the Predictor's class names
+# Every file a load reads: a changed labels.json would mislabel as surely as a changed model.
+CHECKED_FILES = (MODEL_FILE, LABELS_FILE, bundle.META_FILE)
 
 
 def assembly_folder(folder) -> Path:
@@ -38,11 +45,29 @@ def assembly_folder(folder) -> Path:
     return cache_root() / "pretrained" / f"{folder.name}-{bundle.bundle_digest(folder)[:16]}"
 
 
-def _is_complete(target: Path) -> bool:
-    model, digest = target / MODEL_FILE, target / DIGEST_FILE
-    if not (model.is_file() and digest.is_file() and runs.RunFolder(target).labels.is_file()):
-        return False
-    return digest.read_text(encoding="utf-8").strip() == file_sha256(model)
+def _damage(target: Path) -> Optional[str]:
+    """None when every file of the assembly ``target`` matches the sha256 recorded beside it;
+    else what does not (a missing folder included)."""
+    try:
+        lines = (target / DIGEST_FILE).read_text(encoding="utf-8").splitlines()
+        recorded = {name.strip(): digest for digest, name in (line.split(None, 1) for line in lines if line.strip())}
+    except (OSError, UnicodeDecodeError, ValueError):
+        return f"{str(target / DIGEST_FILE)!r} is missing or unreadable"
+    for name in CHECKED_FILES:
+        path = target / name
+        if name not in recorded:
+            return f"{str(target / DIGEST_FILE)!r} lists no digest for {name}"
+        try:
+            found = file_sha256(path)
+        except OSError:
+            return f"{str(path)!r} is missing"
+        if found != recorded[name]:
+            return f"{str(path)!r} has sha256 {found[:16]}..., not the {recorded[name][:16]}... written with it"
+    return None
+
+
+def _write_digests(folder: Path) -> None:
+    write_text(folder / DIGEST_FILE, "".join(f"{file_sha256(folder / n)}  {n}\n" for n in CHECKED_FILES))
 
 
 def build_from_bundle(folder):
@@ -74,8 +99,12 @@ def assembled_model_path(folder, *, rebuild: bool = False,
     """
     folder = Path(folder)
     target = assembly_folder(folder)
-    if not rebuild and _is_complete(target):
-        return target / MODEL_FILE
+    if not rebuild:
+        damage = _damage(target)
+        if damage is None:
+            return target / MODEL_FILE
+        if target.exists():  # not the first use: something changed the cached copy
+            logger.warning("cached model %s fails its hash check (%s); rebuilding it", target, damage)
     if log is not None:
         log(f"assembling the {folder.name} model in {target.parent} (first use only)...")
     meta = bundle.read_meta(folder)
@@ -92,13 +121,13 @@ def assembled_model_path(folder, *, rebuild: bool = False,
                           sample_rate=int(meta["sample_rate"]), duration=float(meta["duration"]),
                           arch=meta["arch"])
         write_json(staging / bundle.META_FILE, meta)
-        write_text(staging / DIGEST_FILE, file_sha256(staging / MODEL_FILE) + "\n")
+        _write_digests(staging)
         if target.exists():  # an invalid copy (or rebuild): make way
             shutil.rmtree(target, ignore_errors=True)
         try:
             os.replace(staging, target)
         except OSError:
-            if not _is_complete(target):  # another process did not win the race either
+            if _damage(target) is not None:  # another process did not win the race either
                 raise
     finally:
         if staging.exists():

@@ -18,7 +18,11 @@ __all__ = [
     "ShiftAugment", "PitchAugment", "StretchAugment", "BandpassAugment", "SpeedAugment",
     "GainAugment", "BabbleAugment", "SpecAugmentConfig",
     "EarlyStoppingConfig", "ReduceLRConfig", "EncoderCacheConfig", "TrackingConfig", "TrainConfig",
+    "LABEL_CONFLICT_POLICIES",
 ]
+
+# data.on_label_conflict: identical clips whose labels disagree (ser_tf.data.manifest.load_data).
+LABEL_CONFLICT_POLICIES = ("drop", "keep-first", "error")
 
 
 @section
@@ -35,6 +39,8 @@ class DataConfig(Section):
     only_folds: Optional[Tuple[int, ...]] = None  # kfold/loso: run just these folds; None = all
     balance: str = "none"  # none | oversample | class_weight (training split only)
     cache: str = "memory"  # memory | none | a file path prefix for tf.data's file cache
+    # Identical clips with different labels: drop (every copy) | keep-first | error.
+    on_label_conflict: str = "drop"
     # Per-corpus scanner options, e.g. {folder: {speaker_pattern: "^(?P<speaker>..)_"}}.
     scan_options: Mapping[str, Any] = dataclasses.field(default_factory=dict)
 

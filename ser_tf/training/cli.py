@@ -14,6 +14,7 @@ from ser_tf.config import deep_merge, load_config, recipe_path
 from ser_tf.errors import SerError
 from ser_tf.runs import RunFolder, new_run_folder
 from ser_tf.settings import SerConfig, from_run_config, resolve
+from ser_tf.settings.sections import LABEL_CONFLICT_POLICIES
 from ser_tf.training.distribute import STRATEGIES, read_tf_config
 from ser_tf.utils.allocator import use_pooling_allocator
 from ser_tf.utils.cli import HelpFormatter, add_output_flags, apply_output_flags, start_tensorflow
@@ -40,6 +41,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--labels", default=None, help="label set: common6, ravdess8, all9, all10, auto or a list "
                         "(default: the recipe's)")
     parser.add_argument("--split", choices=SPLITS, default=None, help="split protocol (default: the recipe's)")
+    parser.add_argument("--on-label-conflict", choices=LABEL_CONFLICT_POLICIES, default=None,
+                        help="identical clips with different labels: drop every copy, keep the first, or stop "
+                        "with an error listing them (default: the recipe's data.on_label_conflict, drop)")
     parser.add_argument("--epochs", type=int, default=None, help="maximum epochs (default: the recipe's; "
                         "on the demo corpus at most demo.epochs)")
     parser.add_argument("--batch-size", type=int, default=None, help="batch size (default: the recipe's)")
@@ -92,6 +96,7 @@ def resolve_config(args, parser) -> SerConfig:
         "data.corpora": args.data,
         "data.labels": args.labels,
         "data.split": args.split,
+        "data.on_label_conflict": args.on_label_conflict,
         "train.epochs": args.epochs,
         "train.batch_size": args.batch_size,
         "seed": args.seed,

@@ -21,8 +21,11 @@ head probabilities by about 1e-3 and halves disk and memory (whisper tiny.en, 3 
 values, 0.58 MB per clip). An entry whose values overflow float16 is stored as float32 instead,
 with a warning. ``dtype="float32"`` stores exactly what the encoder computed.
 
-Writes are atomic (a temporary file renamed into place), so a reader sees a whole entry or none;
-an entry that cannot be read (truncated, corrupt, wrong shape) is recomputed with a warning. The
+Each entry holds the SHA-256 of its own states and valid count (``sha256``), checked on every read:
+a changed byte the zip container does not catch is still caught. Writes are atomic (a temporary
+file renamed into place), so a reader sees a whole entry or none; an entry that cannot be read
+(truncated, corrupt, wrong shape) or fails its hash is removed and recomputed with a warning
+naming it (an entry written before the hash existed is recomputed quietly). The
 folder is bounded: after each pass the oldest entries (by last use) are removed until it holds at
 most ``max_gb``.
 """
@@ -46,7 +49,7 @@ from ser_tf.utils.paths import CACHE_ENV
 from ser_tf.utils.progress import bar
 
 __all__ = ["CACHE_ENV", "EncoderCache", "CacheStats", "EncodedSplit", "cache_root", "content_hash",
-           "encode_dataset"]
+           "entry_sha256", "encode_dataset"]
 
 logger = logging.getLogger(__name__)
 
@@ -65,6 +68,13 @@ def content_hash(waveform: np.ndarray) -> str:
     wave = np.ascontiguousarray(waveform, dtype=np.float32)
     digest = hashlib.sha256(str(wave.shape).encode("ascii"))
     digest.update(wave.tobytes())
+    return digest.hexdigest()
+
+
+def entry_sha256(states: np.ndarray, valid: int) -> str:
+    """SHA-256 of an entry's content as stored: the states' dtype, shape and bytes, and ``valid``."""
+    digest = hashlib.sha256(f"{states.dtype.str}{states.shape}{int(valid)}".encode("ascii"))
+    digest.update(np.ascontiguousarray(states).tobytes())
     return digest.hexdigest()
 
 
@@ -113,18 +123,24 @@ class EncoderCache:
     def load(self, digest: str) -> Optional[Tuple[np.ndarray, int]]:
         """``(states (layers, frames, dim), valid frame count)`` of a clip, or None (a miss).
 
-        An unreadable entry is removed and reported as a miss with a warning.
+        An unreadable entry, or one whose content fails its sha256, is removed and reported as a
+        miss with a warning.
         """
         path = self.entry_path(digest)
         if not path.is_file():
             return None
         try:
             with np.load(path, allow_pickle=False) as entry:
-                states, valid = entry["states"], int(entry["valid"])
+                if "sha256" not in entry.files:  # written before entries carried their hash
+                    path.unlink(missing_ok=True)
+                    return None
+                states, valid, recorded = entry["states"], int(entry["valid"]), str(entry["sha256"])
             if states.ndim != 3 or not 0 <= valid <= states.shape[1]:
                 raise ValueError(f"states of shape {states.shape} with {valid} valid frames")
+            if entry_sha256(states, valid) != recorded:
+                raise ValueError(f"its content does not match its sha256 {recorded[:16]}...")
         except Exception as err:  # zip, npy and value errors alike: recompute, never crash
-            logger.warning("encoder cache: unreadable entry %s (%s); recomputing it", path, err)
+            logger.warning("encoder cache: damaged or unreadable entry %s (%s); recomputing it", path, err)
             self.stats.recovered += 1
             path.unlink(missing_ok=True)
             return None
@@ -140,7 +156,7 @@ class EncoderCache:
             write_json(self.path / "namespace.json", self.key)
         with atomic_path(path) as tmp:
             with open(tmp, "wb") as fh:  # a file object: numpy appends no second suffix
-                np.savez(fh, states=states, valid=np.int64(valid))
+                np.savez(fh, states=states, valid=np.int64(valid), sha256=np.str_(entry_sha256(states, valid)))
         return states
 
     def prune(self) -> int:

@@ -20,6 +20,7 @@ import numpy as np
 from ser_tf import runs
 from ser_tf.config import dump_config
 from ser_tf.data import balance, manifest, splits as splits_lib
+from ser_tf.data.summary import conflicts_dict, conflicts_line
 from ser_tf.errors import ConfigError
 from ser_tf.settings import SerConfig
 from ser_tf.training import callbacks as callbacks_lib
@@ -234,6 +235,8 @@ def _protocol(split, bundle, config: SerConfig) -> dict:
     )
     if bundle.shards is not None:
         protocol["shards"] = bundle.shards.root
+    if bundle.conflicts:  # listed in the report, beside the split: they change what was trained on
+        protocol["label_conflicts"] = conflicts_line(bundle)
     return protocol
 
 
@@ -246,6 +249,9 @@ def _write_run_config(run_dir: Path, config: SerConfig, bundle, splits, rt) -> N
         "label_set": {"name": bundle.label_set.name, "classes": list(bundle.label_set.classes)},
         "skipped_files": len(bundle.skipped),
         "dropped": {str(k): int(v) for k, v in bundle.dropped.items()},
+        # Beside the counts: which files were copies, and which copies disagreed on the label.
+        "duplicates": [list(d) for d in bundle.duplicates],
+        "label_conflicts": conflicts_dict(bundle),
         "splits": {
             s.name: {part: sorted({r.speaker for r in getattr(s, part)}) for part in ("train", "val", "test")}
             for s in splits
@@ -378,7 +384,7 @@ def load_bundle(config: SerConfig, *, require_all: bool = False, labels=None):
         scan_options["demo"] = {**demo, **scan_options.get("demo", {})}
     return manifest.load_data(
         corpora, labels=labels or config.data.labels, require_all=require_all,
-        scan_options=scan_options or None,
+        scan_options=scan_options or None, on_label_conflict=config.data.on_label_conflict,
     )
 
 

@@ -12,12 +12,14 @@ from ser_tf.data import manifest
 from ser_tf.data.audio_io import probe_audio
 from ser_tf.data.manifest import (
     DuplicateClipsWarning,
+    LabelConflictWarning,
     UnreadableAudioWarning,
     load_data,
     parse_data_spec,
 )
 from ser_tf.data.records import Record
 from ser_tf.errors import DataError, LabelError, ParameterError
+from tests.data.support import write_conflict_corpus
 
 # RAVDESS emotion codes: 01 neutral, 02 calm, 03 happy, 05 angry.
 CODES = ("01", "02", "03", "05")
@@ -107,6 +109,69 @@ def test_same_file_through_two_corpora_is_kept_once(ravdess_root, tmp_path):
                            probe=False)
     assert bundle.dropped["duplicate:path"] == 1
     assert [r.corpus for r in bundle.records].count("folder") == 0
+
+
+@pytest.fixture
+def conflicts(tmp_path):
+    """``(root, paths)`` of a folder corpus with one ordinary duplicate and one label conflict."""
+    return tmp_path / "byclass", write_conflict_corpus(tmp_path / "byclass")
+
+
+def _load_warned(root, **options):
+    """``(bundle, {warning class: message})`` of the folder corpus ``root``."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        bundle = load_data([f"folder={root}"], **options)
+    return bundle, {w.category: str(w.message) for w in caught}
+
+
+def test_identical_clips_with_different_labels_are_all_dropped_by_default(conflicts):
+    root, paths = conflicts
+    bundle, said = _load_warned(root)
+    kept = {r.path for r in bundle.records}
+    assert len(bundle.records) == 24  # 4 x 6 clips; the copy and both conflicting files out
+    assert paths["disgust"] not in kept and paths["fearful"] not in kept
+    assert paths["original"] in kept and paths["copy"] not in kept
+    # The conflict is reported apart from the ordinary duplicate, with paths and labels.
+    assert bundle.duplicates == [(paths["copy"], paths["original"], "content")]
+    assert bundle.conflicts == [("content", ((paths["disgust"], "disgust"), (paths["fearful"], "fearful")))]
+    assert bundle.dropped["label-conflict"] == 2 and bundle.dropped["duplicate:content"] == 1
+    assert "dropped all 2 copies" in said[LabelConflictWarning]
+    assert f"{paths['fearful']} (fearful)" in said[LabelConflictWarning]
+    assert "dropped 1 duplicate clip(s)" in said[DuplicateClipsWarning]
+
+
+def test_keep_first_keeps_the_first_conflicting_copy_and_still_reports_it(conflicts):
+    root, paths = conflicts
+    bundle, said = _load_warned(root, on_label_conflict="keep-first")
+    assert "kept the first of each" in said[LabelConflictWarning]
+    kept = {r.path for r in bundle.records}
+    assert len(bundle.records) == 25 and paths["disgust"] in kept and paths["fearful"] not in kept
+    assert (paths["fearful"], paths["disgust"], "content") in bundle.duplicates
+    assert len(bundle.conflicts) == 1 and "label-conflict" not in bundle.dropped
+    assert bundle.dropped["duplicate:content"] == 2
+
+
+def test_on_label_conflict_error_lists_every_conflict(conflicts):
+    root, paths = conflicts
+    with pytest.raises(DataError) as err:
+        load_data([f"folder={root}"], on_label_conflict="error")
+    text = str(err.value)
+    assert "1 set(s) of identical clips carry different emotions" in text
+    assert f"{paths['disgust']} (disgust) = {paths['fearful']} (fearful)" in text
+    assert paths["copy"] not in text  # an ordinary duplicate is no conflict
+    with pytest.raises(ParameterError, match="got 'keep-last'"):
+        load_data([f"folder={root}"], on_label_conflict="keep-last")
+
+
+def test_the_same_file_under_two_labels_is_a_conflict_too(conflicts, tmp_path):
+    root, paths = conflicts
+    os.symlink(paths["original"], root / "angry" / "linked.wav")  # happy and angry at once
+    bundle, said = _load_warned(root, probe=False, dedupe_content=False)
+    assert LabelConflictWarning in said
+    linked = str(root / "angry" / "linked.wav")
+    assert ("path", ((linked, "angry"), (paths["original"], "happy"))) in bundle.conflicts
+    assert not {linked, paths["original"]} & {r.path for r in bundle.records}
 
 
 def test_label_set_drops_are_counted(ravdess_root):

@@ -14,6 +14,7 @@ from ser_tf.data.manifest import DataBundle
 from ser_tf.data.records import Record
 from ser_tf.data.splits import make_splits
 from ser_tf.data.summary import compact_speakers, summarize, summary_dict
+from tests.data.support import write_conflict_corpus
 
 REPO = Path(__file__).resolve().parents[2]
 SIX = LABEL_SETS["common6"].classes
@@ -142,3 +143,29 @@ def test_cli_errors_exit_2_without_traceback(tmp_path, corpus):
     result = _cli("--data", f"ravdess={corpus}", "--labels", "happyish")
     assert result.returncode == 2
     assert "unknown label set 'happyish'" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_label_conflicts_are_summarised_apart_from_duplicates_in_each_mode(tmp_path):
+    paths = write_conflict_corpus(tmp_path / "byclass")
+    data = f"folder={tmp_path / 'byclass'}"
+    result = _cli("--data", data, "--split", "none", check_no_tf=True)  # default: drop
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "Data: 24 clips" in out
+    assert "byte-identical copy: 1" in out and "identical copies with different labels: 2" in out
+    assert ("Label conflicts: 1 set(s) of identical clips (2 files) with different labels, all dropped:"
+            in out)
+    assert f"{paths['disgust']} (disgust)  = {paths['fearful']} (fearful)" in out
+    assert "warning: 1 set(s) of identical clips carry different emotions" in result.stderr
+
+    result = _cli("--data", data, "--split", "none", "--on-label-conflict", "keep-first", "--json")
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["n_clips"] == 25 and "label-conflict" not in summary["dropped"]
+    assert summary["label_conflicts"] == {"action": "keep-first", "sets": [{"kind": "content", "clips": [
+        {"path": paths["disgust"], "emotion": "disgust"}, {"path": paths["fearful"], "emotion": "fearful"}]}]}
+    assert {d["path"] for d in summary["duplicates"]} == {paths["copy"], paths["fearful"]}
+
+    result = _cli("--data", data, "--on-label-conflict", "error")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert f"error: 1 set(s) of identical clips carry different emotions: {paths['disgust']} (disgust)" in result.stderr

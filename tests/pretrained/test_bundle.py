@@ -92,3 +92,39 @@ def test_mismatched_bundle_is_refused_with_the_file_named(trained, tmp_path):
     (folder / bundle.META_FILE).write_text("{not json")
     with pytest.raises(ModelError, match=r"model\.json.*cannot read"):
         bundle.read_meta(folder)
+
+
+def _flip_byte(path, *, at: float = 0.5) -> None:
+    """Change one byte of ``path`` in place (``at``: where, as a share of its length); size unchanged."""
+    data = bytearray(path.read_bytes())
+    data[int(len(data) * at)] ^= 0x01
+    path.write_bytes(bytes(data))
+
+
+def test_one_changed_byte_in_any_cached_file_is_caught_by_its_hash_and_rebuilt(trained, tmp_path, monkeypatch,
+                                                                                audio, caplog):
+    monkeypatch.setenv("SER_TF_CACHE", str(tmp_path / "cache"))
+    model, meta = trained
+    folder = bundle.write_bundle(model, tmp_path / "tiny_default", meta=meta)
+    path = assemble.assembled_model_path(folder)
+    entry = path.parent
+    originals = {name: (entry / name).read_bytes() for name in assemble.CHECKED_FILES}
+    for name, at in ((assemble.MODEL_FILE, 0.5), (assemble.LABELS_FILE, 0.3)):
+        _flip_byte(entry / name, at=at)
+        caplog.clear()
+        with caplog.at_level("WARNING", logger="ser_tf.pretrained.assemble"):
+            assert assemble.assembled_model_path(folder) == path
+        (record,) = caplog.records
+        assert f"cached model {entry} fails its hash check" in record.getMessage()
+        assert f"{str(entry / name)!r} has sha256" in record.getMessage()
+        # Rebuilt, not loaded: the same labels, and a model that predicts as the original did.
+        assert (entry / assemble.LABELS_FILE).read_bytes() == originals[assemble.LABELS_FILE]
+        assert (entry / bundle.META_FILE).read_bytes() == originals[bundle.META_FILE]
+    import ser_tf
+
+    restored = ser_tf.load_keras_model(path, compile=False)
+    np.testing.assert_allclose(restored.predict(audio, verbose=0), model.predict(audio, verbose=0), atol=1e-6)
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="ser_tf.pretrained.assemble"):
+        assemble.assembled_model_path(folder)  # intact now: used as it is, silently
+    assert not caplog.records

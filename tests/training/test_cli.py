@@ -2,6 +2,8 @@
 folder corpus's --speaker-pattern reaching the scanner, checked down to a speaker split without
 training anything."""
 
+import warnings
+
 import numpy as np
 import pytest
 import soundfile as sf
@@ -11,6 +13,7 @@ from ser_tf.errors import ConfigError
 from ser_tf.settings import SerConfig
 from ser_tf.training.cli import build_parser, resolve_config
 from ser_tf.training.runner import load_bundle
+from tests.data.support import write_conflict_corpus
 
 
 def _resolve(*argv):
@@ -105,3 +108,39 @@ def test_wandb_without_the_package_fails_before_training(tmp_path, monkeypatch, 
     err = capsys.readouterr().err
     assert "pip install -r requirements-extras.txt" in err and "Traceback" not in err
     assert not out.exists()  # nothing was read, built or trained
+
+
+def test_label_conflicts_reach_the_config_the_data_and_the_run_report(tmp_path, capsys):
+    import yaml
+
+    from ser_tf.evaluation.protocol import _protocol_lines
+    from ser_tf.training import runner, runtime
+    from ser_tf.training.cli import main
+
+    paths = write_conflict_corpus(tmp_path / "byclass")
+    data = ["--data", f"folder={tmp_path / 'byclass'}", "--speaker-pattern", r"^(?P<speaker>SP\d)_"]
+    assert _resolve(*data, "--on-label-conflict", "keep-first").data.on_label_conflict == "keep-first"
+    assert _resolve(*data, "--set", "data.on_label_conflict=error").data.on_label_conflict == "error"
+    config = _resolve(*data)  # the default: drop every copy
+    assert config.data.on_label_conflict == "drop"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the warnings' own text is tested in tests/data
+        bundle = load_bundle(config)
+    assert len(bundle.records) == 24 and bundle.dropped["label-conflict"] == 2
+    splits = splits_from_config(bundle.records, data=config.data, seed=config.seed)
+    # The run's report (report.md's protocol) and its config.yaml, as run_training writes them.
+    report = "\n".join(_protocol_lines(runner._protocol(splits[0], bundle, config), bundle.classes))
+    assert (f"- **Label conflicts** (identical audio, different labels): 1 set(s) of identical clips "
+            f"(2 files), all dropped: `{paths['disgust']}` (disgust) = `{paths['fearful']}` (fearful)") in report
+    (tmp_path / "run").mkdir()
+    runner._write_run_config(tmp_path / "run", config, bundle, splits, runtime.resolve_runtime(train=config.train))
+    resolved = yaml.safe_load((tmp_path / "run" / "config.yaml").read_text())["resolved"]
+    assert resolved["duplicates"] == [[paths["copy"], paths["original"], "content"]]
+    assert resolved["label_conflicts"]["sets"][0]["clips"] == [
+        {"path": paths["disgust"], "emotion": "disgust"}, {"path": paths["fearful"], "emotion": "fearful"}]
+    assert resolved["dropped"]["label-conflict"] == 2
+
+    out = tmp_path / "refused"
+    assert main([*data, "--on-label-conflict", "error", "--out", str(out), "--epochs", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "error: 1 set(s) of identical clips carry different emotions" in err and "Traceback" not in err

@@ -89,6 +89,47 @@ def test_corrupt_or_truncated_entry_is_recomputed_with_a_warning(tmp_path, rng, 
     assert not list(tmp_path.rglob("*.tmp")) and not list(tmp_path.rglob(".*.npz"))  # no leftovers
 
 
+def test_an_entry_whose_content_fails_its_hash_is_recomputed_never_loaded(tmp_path, rng, caplog):
+    ds, waves = _dataset(rng)
+    cache = _cache(tmp_path)
+    first = encode_dataset(ds, encode=_Encoder(), cache=cache, batch_size=2)
+    # One byte flipped in the file (the zip container may notice first: either way it is recomputed).
+    flipped = cache.entry_path(content_hash(waves[0]))
+    data = bytearray(flipped.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    flipped.write_bytes(bytes(data))
+    # A well-formed entry whose states changed after its hash was taken: only the hash can tell.
+    edited = cache.entry_path(content_hash(waves[3]))
+    with np.load(edited, allow_pickle=False) as entry:
+        states, valid, recorded = entry["states"].copy(), entry["valid"], entry["sha256"]
+    states[0, 0, 0] += 1
+    with open(edited, "wb") as fh:
+        np.savez(fh, states=states, valid=valid, sha256=recorded)
+    again = _cache(tmp_path)
+    with caplog.at_level(logging.WARNING):
+        second = encode_dataset(ds, encode=_Encoder(), cache=again, batch_size=2)
+    assert (again.stats.hits, again.stats.misses, again.stats.recovered) == (3, 2, 2)
+    assert f"{edited} (its content does not match its sha256" in caplog.text and str(flipped) in caplog.text
+    np.testing.assert_array_equal(second.states, first.states)  # the rebuilt entries equal the originals
+    with np.load(edited, allow_pickle=False) as entry:  # and were written back whole
+        np.testing.assert_array_equal(entry["states"], first.states[3])
+
+
+def test_an_entry_from_before_the_hash_is_recomputed_quietly(tmp_path, rng, caplog):
+    ds, waves = _dataset(rng)
+    cache = _cache(tmp_path)
+    first = encode_dataset(ds, encode=_Encoder(), cache=cache, batch_size=2)
+    old = cache.entry_path(content_hash(waves[0]))
+    with open(old, "wb") as fh:  # the entry format of the cache's first release
+        np.savez(fh, states=first.states[0], valid=np.int64(3))
+    again = _cache(tmp_path)
+    with caplog.at_level(logging.WARNING):
+        encode_dataset(ds, encode=_Encoder(), cache=again, batch_size=2)
+    assert (again.stats.hits, again.stats.misses, again.stats.recovered) == (4, 1, 0) and not caplog.text
+    with np.load(old, allow_pickle=False) as entry:
+        assert "sha256" in entry.files
+
+
 def test_float16_overflow_is_stored_as_float32(tmp_path, caplog):
     cache = _cache(tmp_path)
     with caplog.at_level(logging.WARNING):
