@@ -230,6 +230,16 @@ def conflicts_line(bundle: DataBundle) -> str:
     return f"{len(bundle.conflicts)} set(s) of identical clips ({copies} files), {action}: {sets}"
 
 
+def skipped_line(bundle: DataBundle) -> str:
+    """One line for a run's report: how many files were left out as unusable, and why (grouped
+    by cause, most frequent first, with the count of each)."""
+    groups = defaultdict(int)
+    for _, reason in bundle.skipped:
+        groups[_reason_group(reason)] += 1
+    causes = "; ".join(f"{n} x {reason}" for reason, n in sorted(groups.items(), key=lambda kv: -kv[1]))
+    return f"{len(bundle.skipped)} file(s) not used: {causes} (each named in the run's config.yaml)"
+
+
 def conflicts_dict(bundle: DataBundle) -> dict:
     """The label conflicts, JSON-friendly: what was done and every set's paths and labels."""
     return {

@@ -18,6 +18,8 @@ The ``protocol`` dict the report functions take (keys beyond ``method`` and
 * ``name``, ``warning``, ``val_from_train_speakers`` (from ``Split.protocol()``), ``label_set``,
   ``classes``, ``corpora``, ``seed``, ``n_folds``, ``description``, ``is_demo``.
 * ``cross_corpus``: from :func:`ser_tf.evaluation.cross_corpus.cross_corpus_protocol`.
+* ``skipped_files``: one line counting the files left out as unusable, by cause
+  (``ser_tf.data.summary.skipped_line``); present only when there were some.
 * ``label_conflicts``: one line on identical clips whose labels disagree and what was done with
   them (``ser_tf.data.summary.conflicts_line``); present only when there were some.
 """
@@ -43,7 +45,7 @@ _METHODS = {
 _PARTS = ("train", "val", "test")
 _KNOWN_KEYS = {"method", "speaker_independent", "splits", "label_set", "classes", "corpora",
                "seed", "n_folds", "description", "is_demo", "cross_corpus", "name", "warning",
-               "val_from_train_speakers", "folds", "label_conflicts", *_PARTS}
+               "val_from_train_speakers", "folds", "label_conflicts", "skipped_files", *_PARTS}
 
 OPTIMISTIC_BANNER = ("**Optimistic: speakers overlap** between training and evaluation, so the "
                      "same voices are in both. Expect clearly lower scores on new speakers; use "
@@ -121,6 +123,8 @@ def _protocol_lines(protocol: Mapping, class_names: Sequence[str]) -> list[str]:
         lines.append(f"- **Left out, data only** (clips dropped: "
                      f"{cross.get('n_clips_dropped', 0)}): "
                      f"{', '.join(cross.get('data_only_classes', [])) or 'none'}")
+    if protocol.get("skipped_files"):
+        lines.append(f"- **Skipped files** (unreadable or unusable): {protocol['skipped_files']}")
     if protocol.get("label_conflicts"):
         lines.append(f"- **Label conflicts** (identical audio, different labels): {protocol['label_conflicts']}")
     others = {k: v for k, v in protocol.items() if k not in _KNOWN_KEYS}

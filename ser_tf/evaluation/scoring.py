@@ -110,9 +110,11 @@ def evaluate_model(
         "model": str(path),
         "cross_corpus": cross_corpus.cross_corpus_protocol(classes, bundle.classes, n_clips_dropped=int((~keep).sum())),
     }
-    if bundle.conflicts:
-        from ser_tf.data.summary import conflicts_line
+    from ser_tf.data.summary import conflicts_line, skipped_line
 
+    if bundle.skipped:
+        protocol["skipped_files"] = skipped_line(bundle)
+    if bundle.conflicts:
         protocol["label_conflicts"] = conflicts_line(bundle)
     report_lib.write_report(
         Path(out_dir), metrics=result, protocol=protocol, class_names=shared, y_true=y_true,

@@ -20,7 +20,7 @@ import numpy as np
 from ser_tf import runs
 from ser_tf.config import dump_config
 from ser_tf.data import balance, manifest, splits as splits_lib
-from ser_tf.data.summary import conflicts_dict, conflicts_line
+from ser_tf.data.summary import conflicts_dict, conflicts_line, skipped_line
 from ser_tf.errors import ConfigError
 from ser_tf.settings import SerConfig
 from ser_tf.training import callbacks as callbacks_lib
@@ -235,6 +235,8 @@ def _protocol(split, bundle, config: SerConfig) -> dict:
     )
     if bundle.shards is not None:
         protocol["shards"] = bundle.shards.root
+    if bundle.skipped:  # a batch carries on past bad files, and its report counts them
+        protocol["skipped_files"] = skipped_line(bundle)
     if bundle.conflicts:  # listed in the report, beside the split: they change what was trained on
         protocol["label_conflicts"] = conflicts_line(bundle)
     return protocol
@@ -248,6 +250,7 @@ def _write_run_config(run_dir: Path, config: SerConfig, bundle, splits, rt) -> N
         "data_roots": dict(bundle.roots),
         "label_set": {"name": bundle.label_set.name, "classes": list(bundle.label_set.classes)},
         "skipped_files": len(bundle.skipped),
+        "skipped": [{"path": path, "reason": reason} for path, reason in bundle.skipped],
         "dropped": {str(k): int(v) for k, v in bundle.dropped.items()},
         # Beside the counts: which files were copies, and which copies disagreed on the label.
         "duplicates": [list(d) for d in bundle.duplicates],

@@ -58,7 +58,11 @@ def test_training_skips_each_bad_file_with_a_count_and_loses_no_good_one(mixed):
     refused = [c for c in files if c.expected == REFUSED]
     assert f"left out {len(refused)} unreadable or empty audio file(s)" in stderr
     good = sum(c.expected == OK for c in files) + 12
-    assert _split_clips((run / "report" / "report.md").read_text(encoding="utf-8")) == good
+    report_md = (run / "report" / "report.md").read_text(encoding="utf-8")
+    assert _split_clips(report_md) == good
+    # The report counts what was skipped and why; config.yaml names each file with its reason.
+    assert f"**Skipped files** (unreadable or unusable): {len(refused)} file(s) not used:" in report_md
+    assert "outside the accepted 4000-384000 Hz" in (run / "config.yaml").read_text(encoding="utf-8")
 
 
 def test_evaluate_scores_the_valid_clips_and_names_the_skipped(mixed, tmp_path):
@@ -69,4 +73,6 @@ def test_evaluate_scores_the_valid_clips_and_names_the_skipped(mixed, tmp_path):
     refused = [c for c in files if c.expected == REFUSED]
     assert f"left out {len(refused)} unreadable or empty audio file(s)" in stderr
     metrics = json.loads(next((tmp_path / "ev").rglob("metrics.json")).read_text(encoding="utf-8"))
+    report_md = next((tmp_path / "ev").rglob("report.md")).read_text(encoding="utf-8")
+    assert f"**Skipped files** (unreadable or unusable): {len(refused)} file(s) not used:" in report_md
     assert metrics["n_clips"] == sum(c.expected == OK for c in files) + 12
