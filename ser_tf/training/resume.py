@@ -110,7 +110,7 @@ class EpochBackup(keras.callbacks.Callback):
             for name, value in saved.items():
                 setattr(cb, name, value)
             if getattr(cb, "restore_best_weights", False) and (folder / "best.npz").is_file():
-                with np.load(folder / "best.npz") as best:
+                with np.load(folder / "best.npz", allow_pickle=False) as best:
                     cb.best_weights = [best[f"w{i}"] for i in range(len(best.files))]
         self.model._initial_epoch = int(info["epoch"])
 
