@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ser_tf.errors import ParameterError
+from ser_tf.utils.checks import number_at_least, positive_int
 
 # Slaney's Auditory Toolbox mel scale: linear below 1 kHz (200/3 Hz per mel), logarithmic above
 # (27 mels per factor 6.4 in frequency). These are librosa's constants for ``htk=False``.
@@ -72,11 +73,11 @@ def mel_filterbank(
         ParameterError: a size or frequency is out of range (the message repeats it).
     """
     for name, value in (("sample_rate", sample_rate), ("n_fft", n_fft), ("n_mels", n_mels)):
-        if int(value) != value or value <= 0:
-            raise ParameterError(f"{name} must be a positive integer, got {value!r}")
+        positive_int(value, name=name)
     nyquist = sample_rate / 2.0
-    fmax = nyquist if fmax is None else float(fmax)
-    if not 0.0 <= fmin < fmax <= nyquist:
+    fmin = number_at_least(fmin, name="fmin (Hz)", low=0.0)
+    fmax = nyquist if fmax is None else number_at_least(fmax, name="fmax (Hz)", low=0.0)
+    if not fmin < fmax <= nyquist:
         raise ParameterError(
             f"need 0 <= fmin < fmax <= sample_rate/2 = {nyquist:g} Hz, got fmin={fmin!r}, "
             f"fmax={fmax!r}"

@@ -27,6 +27,7 @@ import tensorflow as tf
 
 from ser_tf import constants as C
 from ser_tf.errors import ParameterError
+from ser_tf.utils.checks import positive_int
 from ser_tf.layers.log_mel import stft_window
 from ser_tf.layers.mel_filters import mel_filterbank
 
@@ -97,8 +98,7 @@ class WhisperLogMel(keras.layers.Layer):
         super().__init__(**kwargs)
         for name, value in (("n_mels", n_mels), ("sample_rate", sample_rate), ("n_fft", n_fft),
                             ("hop_length", hop_length)):
-            if int(value) != value or value <= 0:
-                raise ParameterError(f"WhisperLogMel: {name} must be a positive integer, got {value!r}")
+            positive_int(value, name=f"WhisperLogMel: {name}")
         if n_mels not in WHISPER_N_MELS:
             raise ParameterError(
                 f"WhisperLogMel: n_mels must be one of {WHISPER_N_MELS} (Whisper's filterbanks), got {n_mels!r}"
