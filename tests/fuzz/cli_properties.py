@@ -14,6 +14,7 @@ import math
 from hypothesis import strategies as st
 
 from ser_tf.errors import SerError
+from tests.fuzz.properties import OUTCOMES
 
 # What a user may type for a number: negatives, zero, fractions, words, NaN, huge, empty.
 NUMBER_TEXT = st.one_of(st.integers(-5, 5).map(str), st.sampled_from(
@@ -42,13 +43,17 @@ def usage_or_value(parse):
     err = io.StringIO()
     try:
         with contextlib.redirect_stderr(err):
-            return parse()
+            value = parse()
     except SystemExit as stop:
         assert stop.code == 2, stop.code
         assert "error:" in err.getvalue(), err.getvalue()
+        OUTCOMES["parse", "usage error"] += 1
         return None
-    except SerError:
+    except SerError as error:
+        OUTCOMES["parse", type(error).__name__] += 1
         return None
+    OUTCOMES["parse", "output"] += 1
+    return value
 
 
 # -- train.py --------------------------------------------------------------------------------------
