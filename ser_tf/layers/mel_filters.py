@@ -89,9 +89,16 @@ def mel_filterbank(
     hz_edges = mel_to_hz(mel_edges, htk=htk)
     widths = np.diff(hz_edges)
     ramps = hz_edges[:, None] - fft_freqs[None, :]
-    lower = -ramps[:-2] / widths[:-1, None]
-    upper = ramps[2:] / widths[1:, None]
-    weights = np.maximum(0.0, np.minimum(lower, upper))
-    if slaney_norm:
-        weights *= (2.0 / (hz_edges[2:] - hz_edges[:-2]))[:, None]
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):  # checked just below
+        lower = -ramps[:-2] / widths[:-1, None]
+        upper = ramps[2:] / widths[1:, None]
+        weights = np.maximum(0.0, np.minimum(lower, upper))
+        if slaney_norm:
+            weights *= (2.0 / (hz_edges[2:] - hz_edges[:-2]))[:, None]
+    if not np.isfinite(weights.astype(dtype)).all():
+        # Bands narrower than float round-off (fmax=1e-313 Hz, found by fuzzing): NaN features.
+        raise ParameterError(
+            f"fmin={fmin!r} to fmax={fmax!r} Hz is too narrow for {n_mels} mel bands "
+            "(the filters' widths round to zero)"
+        )
     return weights.astype(dtype)
