@@ -101,18 +101,31 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    apply_output_flags(args)
+def check_args(parser: argparse.ArgumentParser, args) -> None:
+    """Usage errors (``parser.error``: exit 2, naming the value) before any file is read."""
     if args.export_tfrecord and args.split == "none":
         parser.error("--export-tfrecord stores the split in the manifest; choose a --split other than none")
     if args.export_tfrecord and args.no_probe:
         parser.error("--export-tfrecord decodes every clip; --no-probe does not apply")
     if args.shard_size < 1:
         parser.error(f"--shard-size must be >= 1 clip, got {args.shard_size}")
+    # Checked here as well as by make_splits, so that a typo fails before a corpus is scanned.
+    if not 0 < args.val_fraction < 1:
+        parser.error(f"--val-fraction must lie strictly between 0 and 1, got {args.val_fraction!r}")
+    if not 0 <= args.test_fraction < 1 or args.val_fraction + args.test_fraction >= 1:
+        parser.error(f"--test-fraction must lie in [0, 1) and leave clips for training with "
+                     f"--val-fraction {args.val_fraction!r}, got {args.test_fraction!r}")
+    if args.n_folds < 2:
+        parser.error(f"--n-folds must be >= 2, got {args.n_folds}")
     if args.verify and not any(spec.strip().lower().startswith(TFRECORD) for spec in args.data or ()):
         parser.error("--verify checks shards: give --data tfrecord=DIR")
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    apply_output_flags(args)
+    check_args(parser, args)
     if args.export_tfrecord or any(spec.strip().lower().startswith(TFRECORD) for spec in args.data or ()):
         from ser_tf.utils.cli import start_tensorflow
 

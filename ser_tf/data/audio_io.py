@@ -21,6 +21,7 @@ import soundfile as sf
 
 from ser_tf.constants import MAX_CLIP_SECONDS, MAX_FILE_RATE, MIN_FILE_RATE, SAMPLE_RATE
 from ser_tf.errors import AudioError, ParameterError
+from ser_tf.utils.checks import number_at_least, positive_int
 
 __all__ = ["AudioInfo", "probe_audio", "load_audio", "resample", "to_mono", "iter_blocks",
            "check_training_clip"]
@@ -32,6 +33,10 @@ EXPECTED_AUDIO = "a readable audio file (WAV, FLAC, OGG, MP3...)"
 # side in the upsampled domain; iter_blocks reads this many input samples of context (in units of
 # the input rate, see _filter_margin) so that resampling a block equals resampling the whole file.
 _POLY_HALF_TAPS = 10
+# The largest up or down factor resample() takes: 384 kHz (the top of the documented rate range)
+# against any other integer rate. The filter has 20 taps per unit of it (7.7 M taps, 61 MB here);
+# an absurd ratio (16 kHz from a prime 9,999,991 Hz) asked NumPy for arrays larger than memory.
+MAX_RATIO_TERM = 384_000
 
 
 @dataclasses.dataclass(frozen=True)
@@ -115,12 +120,16 @@ def to_mono(x: np.ndarray) -> np.ndarray:
 
 def _ratio(orig_sr: int, target_sr: int) -> Tuple[int, int]:
     """``(up, down)``: the exact resampling ratio ``target_sr / orig_sr`` in lowest terms."""
-    for name, value in (("orig_sr", orig_sr), ("target_sr", target_sr)):
-        if int(value) != value or value <= 0:
-            raise ParameterError(f"{name} must be a positive integer in Hz, got {value!r}")
-    orig_sr, target_sr = int(orig_sr), int(target_sr)
+    orig_sr = positive_int(orig_sr, name="orig_sr (Hz)")
+    target_sr = positive_int(target_sr, name="target_sr (Hz)")
     g = math.gcd(orig_sr, target_sr)
-    return target_sr // g, orig_sr // g
+    up, down = target_sr // g, orig_sr // g
+    if max(up, down) > MAX_RATIO_TERM:
+        raise ParameterError(
+            f"cannot resample {orig_sr} Hz to {target_sr} Hz: the ratio {up}/{down} needs a filter of "
+            f"{20 * max(up, down) + 1} taps (at most {MAX_RATIO_TERM} per side are supported)"
+        )
+    return up, down
 
 
 def resample(x: np.ndarray, *, orig_sr: int, target_sr: int) -> np.ndarray:
@@ -144,8 +153,7 @@ def resample(x: np.ndarray, *, orig_sr: int, target_sr: int) -> np.ndarray:
 
 
 def _check_rate(sample_rate) -> None:
-    if int(sample_rate) != sample_rate or sample_rate <= 0:
-        raise ParameterError(f"sample_rate must be a positive integer in Hz, got {sample_rate!r}")
+    positive_int(sample_rate, name="sample_rate (Hz)")
 
 
 def _check_finite(x: np.ndarray, path) -> np.ndarray:
@@ -180,10 +188,9 @@ def load_audio(
         ParameterError: negative ``offset``, non-positive ``duration`` or ``sample_rate``.
     """
     path = os.fspath(path)
-    if not offset >= 0:
-        raise ParameterError(f"offset must be >= 0 seconds, got {offset!r}")
-    if duration is not None and not duration > 0:
-        raise ParameterError(f"duration must be > 0 seconds or None, got {duration!r}")
+    offset = number_at_least(offset, name="offset (seconds)", low=0.0)
+    if duration is not None:
+        duration = number_at_least(duration, name="duration (seconds, or None)", low=0.0, strict=True)
     _check_rate(sample_rate)
     info = probe_audio(path)
     start = int(round(offset * info.sample_rate))
@@ -202,7 +209,10 @@ def load_audio(
         raise AudioError(f"decoded to 0 samples; expected {EXPECTED_AUDIO}", path=path)
     x = _check_finite(x, path)
     x = to_mono(x) if mono else x
-    return resample(x, orig_sr=info.sample_rate, target_sr=sample_rate)
+    try:
+        return resample(x, orig_sr=info.sample_rate, target_sr=sample_rate)
+    except ParameterError as err:  # the file's own rate: an error about the file, naming it
+        raise AudioError(str(err), path=path) from None
 
 
 def check_training_clip(path, info: AudioInfo, *, max_seconds: float = MAX_CLIP_SECONDS,

@@ -19,6 +19,7 @@ from typing import Optional
 import numpy as np
 
 from ser_tf.errors import ParameterError
+from ser_tf.utils.checks import positive_int
 
 __all__ = ["CROP_MODES", "center_offset", "fix_length", "fix_length_numpy"]
 
@@ -50,11 +51,12 @@ def _placement(samples, length, offset, *, ops):
     return start, left
 
 
-def _check_length(length) -> None:
-    if isinstance(length, (int, np.integer)) and length <= 0:
-        raise ParameterError(
-            f"fix_length: length must be a positive number of samples, got {length!r}"
-        )
+def _check_length(length):
+    """``length`` as an int, or unchanged when it is a tensor (checked by the graph's shapes)."""
+    if hasattr(length, "dtype") and getattr(length, "shape", None) == () \
+            and not isinstance(length, np.generic):
+        return length  # an int32 scalar tensor
+    return positive_int(length, name="fix_length: length (samples)")
 
 
 def fix_length_numpy(x, length: int, *, offset: Optional[int] = None) -> np.ndarray:
@@ -72,19 +74,22 @@ def fix_length_numpy(x, length: int, *, offset: Optional[int] = None) -> np.ndar
     Raises:
         ParameterError: ``length <= 0``, or ``offset`` outside ``[0, |samples - length|]``.
     """
-    _check_length(length)
+    length = _check_length(length)
     x = np.asarray(x, dtype=np.float32)
+    if x.ndim != 1:
+        raise ParameterError(f"fix_length_numpy expects a (samples,) waveform, got shape {x.shape}")
     samples = len(x)
-    if samples == length:
-        return x
     span = abs(samples - length)
     if offset is None:
         offset = center_offset(samples, length)
-    elif not 0 <= offset <= span:
+    elif isinstance(offset, bool) or not isinstance(offset, (int, np.integer)) \
+            or not 0 <= offset <= span:
         raise ParameterError(
             f"fix_length_numpy: offset must lie in [0, {span}] for {samples} samples to "
             f"{length}, got {offset!r}"
         )
+    if samples == length:
+        return x
     start, left = (int(v) for v in _placement(samples, length, offset, ops=np))
     kept = x[start:start + length]
     if len(kept) == length:
@@ -117,7 +122,7 @@ def fix_length(x, length, *, mode: str = "center", seed=None):
 
     if mode not in CROP_MODES:
         raise ParameterError(f"fix_length mode must be one of {CROP_MODES}, got {mode!r}")
-    _check_length(length)
+    length = _check_length(length)
     if mode == "random" and seed is None:
         raise ParameterError("fix_length(mode='random') needs a seed (shape [2] integer tensor)")
     x = tf.convert_to_tensor(x)

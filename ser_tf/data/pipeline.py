@@ -62,13 +62,16 @@ logger = logging.getLogger(__name__)
 def is_fast_wav(info: AudioInfo, *, sample_rate: int = SAMPLE_RATE) -> bool:
     """Whether the file is decoded in the graph as is: plain 16-bit PCM WAV, mono, already at
     ``sample_rate`` (WAVE_FORMAT_EXTENSIBLE headers go the soundfile way)."""
-    return is_graph_wav(info) and info.channels == 1 and info.sample_rate == sample_rate
+    return is_graph_wav(info, sample_rate=sample_rate) and info.channels == 1 \
+        and info.sample_rate == sample_rate
 
 
-def is_graph_wav(info: AudioInfo) -> bool:
-    """Whether the file is decoded in the graph: plain 16-bit PCM WAV, any channels, any rate
-    (channels averaged, resampled by :func:`ser_tf.data.resample_graph.resample`)."""
-    return info.format == "WAV" and info.subtype == "PCM_16"
+def is_graph_wav(info: AudioInfo, *, sample_rate: int = SAMPLE_RATE) -> bool:
+    """Whether the file is decoded in the graph: plain 16-bit PCM WAV, any channels, a rate the
+    graph resampler takes to ``sample_rate`` (channels averaged, resampled by
+    :func:`ser_tf.data.resample_graph.resample`; an odd rate such as 44,101 Hz goes the NumPy way)."""
+    return info.format == "WAV" and info.subtype == "PCM_16" \
+        and resample_graph.fits_in_graph(info.sample_rate, sample_rate)
 
 
 def _decode_wav_graph(path: tf.Tensor, file_rate: int = SAMPLE_RATE, channels: int = 1,
@@ -101,7 +104,7 @@ def decode_file(path, *, sample_rate: int = SAMPLE_RATE) -> tf.Tensor:
     """
     path = os.fspath(path)
     info = probe_audio(path)
-    if is_graph_wav(info):
+    if is_graph_wav(info, sample_rate=sample_rate):
         return _decode_wav_graph(tf.constant(path), info.sample_rate, info.channels, sample_rate)
     return tf.constant(load_audio(path, sample_rate=sample_rate))
 
@@ -206,7 +209,7 @@ def _paths_and_headers(items: Sequence) -> tuple:
     return paths, headers
 
 
-def _probe_all(paths: Sequence[str], headers: Sequence, labels: np.ndarray):
+def _probe_all(paths: Sequence[str], headers: Sequence, labels: np.ndarray, *, sample_rate: int):
     """Pick each file's decoder from its header, probing only the files without one; unreadable
     files (and those ``check_training_clip`` refuses: too long, NaN/Inf) are skipped with a
     warning each and a count. Returns ``(paths, labels, kinds)``: a
@@ -225,7 +228,8 @@ def _probe_all(paths: Sequence[str], headers: Sequence, labels: np.ndarray):
             continue
         kept_paths.append(path)
         kept_labels.append(label)
-        kinds.append((info.sample_rate, info.channels) if is_graph_wav(info) else (0, 0))
+        kinds.append((info.sample_rate, info.channels)
+                     if is_graph_wav(info, sample_rate=sample_rate) else (0, 0))
     if skipped:
         logger.warning("skipped %d of %d files that could not be read", len(skipped), len(paths))
     if not kept_paths:
@@ -307,7 +311,7 @@ def make_dataset(
         audio=audio, augment=augment, training=training, shuffle=shuffle, batch_size=batch_size)
     sample_rate, cache = audio.sample_rate, str(cache)
 
-    paths, labels, kinds = _probe_all(paths, headers, labels)
+    paths, labels, kinds = _probe_all(paths, headers, labels, sample_rate=sample_rate)
     babble_bank = None
     if "babble" in enabled:  # training only: the bank is this split's own clips, nothing else
         babble_bank = tf.constant(build_babble_bank(

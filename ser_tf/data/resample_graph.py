@@ -27,8 +27,9 @@ import math
 import numpy as np
 
 from ser_tf.errors import ParameterError
+from ser_tf.utils.checks import positive_int
 
-__all__ = ["polyphase_matrix", "superblock_matrix", "resample"]
+__all__ = ["polyphase_matrix", "superblock_matrix", "resample", "fits_in_graph"]
 
 _HALF_TAPS = 10  # resample_poly's filter: 10 * max(up, down) taps each side (upsampled domain)
 
@@ -70,6 +71,34 @@ def polyphase_matrix(up: int, down: int):
 
 
 _MIN_OUTPUTS = 32  # outputs per matmul row: enough columns for the GEMM to run at speed
+# The matrix grows as up * down: 16 kHz from 44,101 Hz would need 706 M entries (2.8 GB) and a
+# prime rate near 384 kHz 24 GB (the fuzz tests ran out of memory on it). Common rates need at most
+# 0.3 M (11,025 Hz); above this bound a file takes the NumPy path (scipy's filter is O(up + down)).
+MAX_MATRIX_ENTRIES = 1 << 22
+
+
+def _ratio(orig_sr, target_sr):
+    orig_sr = positive_int(orig_sr, name="orig_sr (Hz)")
+    target_sr = positive_int(target_sr, name="target_sr (Hz)")
+    g = math.gcd(orig_sr, target_sr)
+    return target_sr // g, orig_sr // g
+
+
+def _matrix_entries(up: int, down: int) -> int:
+    """Entries of the matrix :func:`resample` would build for ``up / down`` (without building it)."""
+    half_len = _HALF_TAPS * max(up, down)
+    n_taps = -(-(down - half_len % down + 2 * half_len + 1) // up)
+    if up >= _MIN_OUTPUTS:
+        return (n_taps + down) * up
+    blocks = max(-(-n_taps // down), -(-_MIN_OUTPUTS // up), 1)
+    return 2 * blocks * down * blocks * up
+
+
+def fits_in_graph(orig_sr, target_sr) -> bool:
+    """Whether :func:`resample` takes ``orig_sr -> target_sr`` (Hz): its matrix has at most
+    ``MAX_MATRIX_ENTRIES`` entries (every common rate does; a rate such as 44,101 Hz does not)."""
+    up, down = _ratio(orig_sr, target_sr)
+    return up == down or _matrix_entries(up, down) <= MAX_MATRIX_ENTRIES
 
 
 @functools.lru_cache(maxsize=16)
@@ -106,16 +135,18 @@ def resample(x, *, orig_sr: int, target_sr: int):
         the rates are equal.
 
     Raises:
-        ParameterError: a rate that is not a positive integer.
+        ParameterError: a rate that is not a positive integer, or a pair whose matrix would exceed
+            ``MAX_MATRIX_ENTRIES`` (see :func:`fits_in_graph`; use the NumPy resampler then).
     """
     import tensorflow as tf
 
-    for name, value in (("orig_sr", orig_sr), ("target_sr", target_sr)):
-        if int(value) != value or value <= 0:
-            raise ParameterError(f"{name} must be a positive integer in Hz, got {value!r}")
-    g = math.gcd(int(orig_sr), int(target_sr))
-    up, down = int(target_sr) // g, int(orig_sr) // g
-    x = tf.convert_to_tensor(x, tf.float32)
+    up, down = _ratio(orig_sr, target_sr)
+    if not fits_in_graph(orig_sr, target_sr):
+        raise ParameterError(
+            f"resampling {orig_sr} Hz to {target_sr} Hz in the graph needs a {_matrix_entries(up, down)}-entry "
+            f"matrix (at most {MAX_MATRIX_ENTRIES}); use ser_tf.data.audio_io.resample"
+        )
+    x = tf.cast(tf.convert_to_tensor(x), tf.float32)
     if up == down:
         return x
     if up >= _MIN_OUTPUTS:  # many phases (44.1 kHz: 160): one strided conv1d, `up` channels

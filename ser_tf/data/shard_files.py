@@ -104,12 +104,50 @@ def open_shards(root: str) -> ShardSet:
     if manifest.get("version") != FORMAT_VERSION:
         raise DataError(f"{path}: format version {manifest.get('version')!r}; this ser_tf reads "
                         f"version {FORMAT_VERSION}")
+    _check_shard_entries(manifest, path)
     clips = manifest["clips"]
     if sum(s["clips"] for s in manifest["shards"]) != len(clips):
         raise DataError(f"{path}: the shards hold {sum(s['clips'] for s in manifest['shards'])} clips "
                         f"but the manifest lists {len(clips)}")
-    records = [Record.from_dict({k: v for k, v in c.items() if k != "samples"}) for c in clips]
-    return ShardSet(root=root, manifest=manifest, records=records)
+    return ShardSet(root=root, manifest=manifest, records=_records(clips, path))
+
+
+def _count(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _check_shard_entries(manifest: dict, path: str) -> None:
+    """A hand-edited or foreign manifest fails here, naming the key, not with a KeyError later."""
+    rate = manifest.get("sample_rate")
+    if not _count(rate) or rate == 0:
+        raise DataError(f"{path}: sample_rate must be a positive integer (Hz), got {rate!r}")
+    for key in ("shards", "clips"):
+        if not isinstance(manifest.get(key), list) or not all(isinstance(e, dict) for e in manifest[key]):
+            raise DataError(f"{path}: {key!r} must be a list of objects, got {manifest.get(key)!r:.80}")
+    first = 0
+    for j, entry in enumerate(manifest["shards"]):
+        if not isinstance(entry.get("file"), str) or not all(_count(entry.get(k)) for k in ("clips", "first", "bytes")):
+            raise DataError(f"{path}: shard {j} needs a file name and counts clips, first, bytes >= 0, "
+                            f"got {entry!r:.120}")
+        if entry["first"] != first:
+            raise DataError(f"{path}: shard {j} starts at clip {entry['first']}, expected {first} "
+                            "(the clips of the shards before it)")
+        first += entry["clips"]
+
+
+def _records(clips: List[dict], path: str) -> List[Record]:
+    records = []
+    for i, clip in enumerate(clips):
+        try:
+            record = Record.from_dict({k: v for k, v in clip.items() if k != "samples"})
+        except (TypeError, ValueError) as err:  # a missing or unknown field
+            raise DataError(f"{path}: clip {i} is not a clip record ({err})") from None
+        bad = [f for f in ("path", "emotion", "corpus_label", "speaker", "corpus")
+               if not isinstance(getattr(record, f), str)]
+        if bad:
+            raise DataError(f"{path}: clip {i}: {', '.join(bad)} must be text, got {clip!r:.120}")
+        records.append(record)
+    return records
 
 
 def check_shard_sizes(shard_set: ShardSet, shard_indices: Optional[Sequence[int]] = None) -> None:

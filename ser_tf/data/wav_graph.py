@@ -11,6 +11,8 @@ the chunk walk happens here.
 
 from __future__ import annotations
 
+from ser_tf.utils.checks import positive_int
+
 __all__ = ["decode_pcm16"]
 
 
@@ -27,27 +29,28 @@ def decode_pcm16(contents, *, channels: int, path=""):
         file) is dropped, as libsndfile does.
 
     Raises:
-        tf.errors.InvalidArgumentError (when run): no ``data`` chunk in the file.
+        ParameterError: ``channels`` is not a positive integer.
+        tf.errors.InvalidArgumentError (when run): no ``data`` chunk in the file (also a file
+            shorter than its 12-byte RIFF header).
     """
     import tensorflow as tf
 
-    if int(channels) <= 0:
-        raise ValueError(f"decode_pcm16: channels must be > 0, got {channels!r}")
+    channels = positive_int(channels, name="decode_pcm16: channels")
     n = tf.strings.length(contents, unit="BYTE", name="bytes")
 
     def u32(at):
         raw = tf.cast(tf.io.decode_raw(tf.strings.substr(contents, at, 4), tf.uint8), tf.int64)
         return raw[0] + raw[1] * 256 + raw[2] * 65536 + raw[3] * 16777216
 
-    def not_data(at):
-        return tf.logical_and(at + 8 <= n, tf.strings.substr(contents, at, 4) != "data")
+    def not_data(at):  # substr at most at the end: both sides of logical_and run
+        return tf.logical_and(at + 8 <= n, tf.strings.substr(contents, tf.minimum(at, n), 4) != "data")
 
     def next_chunk(at):  # a chunk is its 8-byte header, its size, and a pad byte if odd
         size = u32(at + 4)
         end = tf.cast(at, tf.int64) + 8 + size + size % 2
         return (tf.cast(tf.minimum(end, tf.cast(n, tf.int64)), tf.int32),)  # a bad size ends it
 
-    (at,) = tf.while_loop(not_data, next_chunk, (tf.constant(12, tf.int32),))  # after RIFF.WAVE
+    (at,) = tf.while_loop(not_data, next_chunk, (tf.minimum(12, n),))  # after RIFF.WAVE
     found = tf.debugging.Assert(at + 8 <= n, ["no data chunk in the 16-bit WAV file", path])
     with tf.control_dependencies([found]):
         size = tf.minimum(u32(at + 4), tf.cast(n - at - 8, tf.int64))

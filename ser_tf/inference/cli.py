@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import math
 import sys
 from pathlib import Path
 from typing import List, Optional
@@ -91,8 +92,8 @@ def _check_args(parser: argparse.ArgumentParser, args) -> None:
         parser.error("give one of --file, --dir, --record-duration, --stream (or --list-devices)")
     for name in ("hop", "window", "record_duration", "stream_seconds"):
         value = getattr(args, name)
-        if value is not None and not value > 0:
-            parser.error(f"--{name.replace('_', '-')} must be > 0 seconds, got {value!r}")
+        if value is not None and not 0 < value < math.inf:  # inf: a recording that never ends
+            parser.error(f"--{name.replace('_', '-')} must be a finite number of seconds > 0, got {value!r}")
     if args.top_k < 1 or args.batch_size < 1:
         parser.error(f"--top-k and --batch-size must be >= 1, got {args.top_k} and {args.batch_size}")
     if not 0.0 < args.alpha <= 1.0:

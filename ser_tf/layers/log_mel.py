@@ -25,6 +25,7 @@ import tensorflow as tf
 
 from ser_tf import constants as C
 from ser_tf.errors import ParameterError
+from ser_tf.utils.checks import number_at_least, positive_int
 from ser_tf.layers.mel_filters import mel_filterbank
 
 NORMALIZATIONS = ("minmax", "meanvar", "none")
@@ -108,8 +109,7 @@ def check_stft_args(*, sample_rate, n_fft, win_length, hop_length, normalization
         ("win_length", win_length),
         ("hop_length", hop_length),
     ):
-        if int(value) != value or value <= 0:
-            raise ParameterError(f"{name} must be a positive integer, got {value!r}")
+        positive_int(value, name=name)
     if win_length > n_fft:
         raise ParameterError(f"win_length={win_length!r} must not exceed n_fft={n_fft!r}")
     if normalization not in NORMALIZATIONS:
@@ -157,10 +157,11 @@ class MelFrontend(keras.layers.Layer):
         self.n_fft = int(n_fft)
         self.win_length = int(win_length)
         self.hop_length = int(hop_length)
-        self.n_mels = int(n_mels)
-        self.fmin = float(fmin)
-        self.fmax = float(fmax)
-        self.top_db = None if top_db is None else float(top_db)
+        self.n_mels = positive_int(n_mels, name="n_mels")
+        self.fmin = number_at_least(fmin, name="fmin (Hz)", low=0.0)
+        # None: up to Nyquist, as librosa's fmax=None
+        self.fmax = self.sample_rate / 2.0 if fmax is None else number_at_least(fmax, name="fmax (Hz)", low=0.0)
+        self.top_db = None if top_db is None else number_at_least(top_db, name="top_db (dB)", low=0.0)
         self.normalization = normalization
         self.center = bool(center)
         self.log_floor = float(log_floor)
@@ -190,6 +191,11 @@ class MelFrontend(keras.layers.Layer):
             raise ParameterError(
                 f"{self.name} expects a (batch, samples) waveform, got shape {waveform.shape}"
             )
+        samples = waveform.shape[1]
+        if not self.center and samples is not None and samples < self.n_fft:
+            # Not one frame: the dB reference would be the max of nothing (-inf).
+            raise ParameterError(f"{self.name}: with center=False a clip needs at least n_fft="
+                                 f"{self.n_fft} samples, got {samples}")
         power = power_spectrogram(
             waveform,
             n_fft=self.n_fft,
@@ -269,8 +275,6 @@ class LogMelSpectrogram(MelFrontend):
         # sample_rate, n_fft, win_length, hop_length, fmin, fmax, center, log_floor and the
         # Keras layer arguments go through to MelFrontend (defaults from ser_tf.constants).
         super().__init__(n_mels=n_mels, normalization=normalization, top_db=top_db, **kwargs)
-        if top_db is not None and top_db < 0:
-            raise ParameterError(f"top_db must be >= 0 or None, got {top_db!r}")
 
     @property
     def num_features(self) -> int:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ser_tf.errors import ParameterError
+from ser_tf.utils.checks import number_at_least, positive_int
 
 # Slaney's Auditory Toolbox mel scale: linear below 1 kHz (200/3 Hz per mel), logarithmic above
 # (27 mels per factor 6.4 in frequency). These are librosa's constants for ``htk=False``.
@@ -72,11 +73,11 @@ def mel_filterbank(
         ParameterError: a size or frequency is out of range (the message repeats it).
     """
     for name, value in (("sample_rate", sample_rate), ("n_fft", n_fft), ("n_mels", n_mels)):
-        if int(value) != value or value <= 0:
-            raise ParameterError(f"{name} must be a positive integer, got {value!r}")
+        positive_int(value, name=name)
     nyquist = sample_rate / 2.0
-    fmax = nyquist if fmax is None else float(fmax)
-    if not 0.0 <= fmin < fmax <= nyquist:
+    fmin = number_at_least(fmin, name="fmin (Hz)", low=0.0)
+    fmax = nyquist if fmax is None else number_at_least(fmax, name="fmax (Hz)", low=0.0)
+    if not fmin < fmax <= nyquist:
         raise ParameterError(
             f"need 0 <= fmin < fmax <= sample_rate/2 = {nyquist:g} Hz, got fmin={fmin!r}, "
             f"fmax={fmax!r}"
@@ -88,9 +89,16 @@ def mel_filterbank(
     hz_edges = mel_to_hz(mel_edges, htk=htk)
     widths = np.diff(hz_edges)
     ramps = hz_edges[:, None] - fft_freqs[None, :]
-    lower = -ramps[:-2] / widths[:-1, None]
-    upper = ramps[2:] / widths[1:, None]
-    weights = np.maximum(0.0, np.minimum(lower, upper))
-    if slaney_norm:
-        weights *= (2.0 / (hz_edges[2:] - hz_edges[:-2]))[:, None]
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):  # checked just below
+        lower = -ramps[:-2] / widths[:-1, None]
+        upper = ramps[2:] / widths[1:, None]
+        weights = np.maximum(0.0, np.minimum(lower, upper))
+        if slaney_norm:
+            weights *= (2.0 / (hz_edges[2:] - hz_edges[:-2]))[:, None]
+    if not np.isfinite(weights.astype(dtype)).all():
+        # Bands narrower than float round-off (fmax=1e-313 Hz, found by fuzzing): NaN features.
+        raise ParameterError(
+            f"fmin={fmin!r} to fmax={fmax!r} Hz is too narrow for {n_mels} mel bands "
+            "(the filters' widths round to zero)"
+        )
     return weights.astype(dtype)

@@ -27,6 +27,7 @@ import tensorflow as tf
 
 from ser_tf import constants as C
 from ser_tf.errors import ParameterError
+from ser_tf.utils.checks import positive_int
 from ser_tf.layers.log_mel import MelFrontend, normalize
 
 # librosa.feature.mfcc's default: 128 mel bands under the DCT. At 16 kHz with n_fft=512 the
@@ -41,7 +42,7 @@ def savgol_derivative_kernel(*, width: int, order: int) -> np.ndarray:
     regression ``k / sum(k^2)`` over ``k = -4..4``. Same weights as
     ``scipy.signal.savgol_coeffs(width, order, deriv=order, use="dot")``.
     """
-    if width < 3 or width % 2 != 1:
+    if positive_int(width, name="delta width") < 3 or width % 2 != 1:
         raise ParameterError(f"delta width must be an odd integer >= 3, got {width!r}")
     offsets = np.arange(width, dtype=np.float64) - width // 2
     vander = np.vander(offsets, order + 1, increasing=True)  # (width, order + 1)
@@ -127,7 +128,7 @@ class MFCC(MelFrontend):
         # sample_rate, n_fft, win_length, hop_length, fmin, fmax, top_db, center, log_floor and
         # the Keras layer arguments go through to MelFrontend (defaults from ser_tf.constants).
         super().__init__(n_mels=n_mels, normalization=normalization, **kwargs)
-        if int(n_mfcc) != n_mfcc or not 1 <= n_mfcc <= n_mels:
+        if positive_int(n_mfcc, name="n_mfcc") > self.n_mels:
             raise ParameterError(
                 f"n_mfcc must be an integer in [1, n_mels={n_mels}], got {n_mfcc!r}"
             )

@@ -27,6 +27,7 @@ import tensorflow as tf
 
 from ser_tf import constants as C
 from ser_tf.errors import ParameterError
+from ser_tf.utils.checks import positive_int
 from ser_tf.layers.log_mel import stft_window
 from ser_tf.layers.mel_filters import mel_filterbank
 
@@ -70,7 +71,7 @@ class WhisperLogMel(keras.layers.Layer):
     Args:
         n_mels: mel bands: 80 (Whisper tiny ... large-v2) or 128 (large-v3).
         sample_rate: sampling rate of the input, Hz (Whisper models expect 16000).
-        n_fft: FFT and Hann window length in samples (Whisper: 400 = 25 ms).
+        n_fft: FFT and Hann window length in samples, even (Whisper: 400 = 25 ms).
         hop_length: samples between frames (Whisper: 160 = 10 ms).
 
     Call args:
@@ -97,8 +98,9 @@ class WhisperLogMel(keras.layers.Layer):
         super().__init__(**kwargs)
         for name, value in (("n_mels", n_mels), ("sample_rate", sample_rate), ("n_fft", n_fft),
                             ("hop_length", hop_length)):
-            if int(value) != value or value <= 0:
-                raise ParameterError(f"WhisperLogMel: {name} must be a positive integer, got {value!r}")
+            positive_int(value, name=f"WhisperLogMel: {name}")
+        if n_fft % 2:  # reflect padding by n_fft // 2 then gives (samples - 1) // hop frames, not samples // hop
+            raise ParameterError(f"WhisperLogMel: n_fft must be even (Whisper's is 400), got {n_fft!r}")
         if n_mels not in WHISPER_N_MELS:
             raise ParameterError(
                 f"WhisperLogMel: n_mels must be one of {WHISPER_N_MELS} (Whisper's filterbanks), got {n_mels!r}"

@@ -36,6 +36,23 @@ __all__ = [
 
 DEFAULT_MODEL = {"arch": "cnn_lstm", "dropout": 0.3, "l2": 0.0}
 
+# Values no run can use, refused when the config is resolved (before TensorFlow starts) rather than
+# deep in the pipeline: `--epochs 0`, `--set audio.duration=-1`, `--set features.hop_length=0`
+# (found by the fuzz tests of issue 14). (key, test, what is expected)
+RANGES = (
+    ("train.epochs", lambda v: v >= 1, "an integer >= 1"),
+    ("train.batch_size", lambda v: v >= 1, "an integer >= 1"),
+    ("audio.duration", lambda v: 0 < v < float("inf"), "a finite number of seconds > 0"),
+    ("audio.sample_rate", lambda v: v >= 1, "an integer rate in Hz >= 1"),
+    ("features.n_fft", lambda v: v >= 1, "an integer >= 1"),
+    ("features.win_length", lambda v: v >= 1, "an integer >= 1"),
+    ("features.hop_length", lambda v: v >= 1, "an integer >= 1"),
+    ("features.n_mels", lambda v: v >= 1, "an integer >= 1"),
+    ("data.val_fraction", lambda v: 0 <= v < 1, "a fraction in [0, 1)"),
+    ("data.test_fraction", lambda v: 0 <= v < 1, "a fraction in [0, 1)"),
+    ("data.n_folds", lambda v: v >= 2, "an integer >= 2"),
+)
+
 
 @section
 class SerConfig(Section):
@@ -58,6 +75,11 @@ class SerConfig(Section):
         arch = self.model.get("arch")
         if not isinstance(arch, str) or not arch:
             raise ConfigError(f"model.arch must name an architecture, got {arch!r}")
+        for key, ok, expected in RANGES:
+            part, name = key.split(".")
+            value = getattr(getattr(self, part), name)
+            if not ok(value):  # NaN fails every comparison, so it is refused too
+                raise ConfigError(f"{key} must be {expected}, got {value!r}")
 
     @property
     def arch(self) -> str:

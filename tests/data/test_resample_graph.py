@@ -10,7 +10,7 @@ import soundfile as sf
 from ser_tf.data import audio_io, pipeline
 from ser_tf.data.audio_io import load_audio
 from ser_tf.data.pipeline import decode_file, make_dataset
-from ser_tf.data.resample_graph import polyphase_matrix, resample
+from ser_tf.data.resample_graph import MAX_MATRIX_ENTRIES, fits_in_graph, polyphase_matrix, resample
 from ser_tf.errors import ParameterError
 from ser_tf.settings import AudioConfig
 
@@ -37,6 +37,19 @@ def test_resample_same_rate_is_identity_and_bad_rates_are_named(rng):
         resample(x, orig_sr=16000, target_sr=1.5)
     with pytest.raises(ParameterError, match="coprime.*6, 4"):
         polyphase_matrix(6, 4)
+
+
+def test_an_odd_rate_takes_the_numpy_path(tmp_path, rng):
+    """16 kHz from 44,101 Hz would need a 706 M-entry matrix in the graph (the fuzz tests ran out
+    of memory on such rates): the graph refuses it, and the pipeline decodes the file with NumPy."""
+    assert fits_in_graph(44100, 16000) and fits_in_graph(11025, 16000)
+    assert not fits_in_graph(44101, 16000)
+    with pytest.raises(ParameterError, match=f"44101 Hz to 16000 Hz.*at most {MAX_MATRIX_ENTRIES}"):
+        resample(np.zeros(10, np.float32), orig_sr=44101, target_sr=16000)
+    path = tmp_path / "odd.wav"
+    sf.write(path, rng.uniform(-0.5, 0.5, 4410).astype(np.float32), 44101, subtype="PCM_16")
+    assert not pipeline.is_graph_wav(audio_io.probe_audio(path), sample_rate=16000)
+    np.testing.assert_allclose(decode_file(path).numpy(), load_audio(path), atol=TOL)
 
 
 @pytest.fixture

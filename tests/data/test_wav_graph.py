@@ -11,6 +11,7 @@ import soundfile as sf
 import tensorflow as tf
 
 from ser_tf.data.wav_graph import decode_pcm16
+from ser_tf.errors import ParameterError
 
 
 def wav_bytes(samples: np.ndarray, *, rate: int, extra: bytes = b"", data_size=None) -> bytes:
@@ -56,5 +57,5 @@ def test_no_data_chunk_is_an_error_naming_the_file():
     riff = b"RIFF" + struct.pack("<I", 4 + len(fmt)) + b"WAVE" + fmt
     with pytest.raises(tf.errors.InvalidArgumentError, match="(?s)no data chunk.*broken.wav"):
         decode_pcm16(tf.constant(riff), channels=1, path="broken.wav")
-    with pytest.raises(ValueError, match="channels must be > 0, got 0"):
+    with pytest.raises(ParameterError, match="channels must be a positive integer, got 0"):
         decode_pcm16(tf.constant(riff), channels=0)

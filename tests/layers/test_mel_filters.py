@@ -49,3 +49,9 @@ def test_mel_scale_round_trip_and_librosa():
 def test_filterbank_rejects_bad_values(kwargs, fragment):
     with pytest.raises(ParameterError, match=fragment):
         mel_filterbank(**kwargs)
+
+
+def test_bands_too_narrow_for_floats_are_refused():
+    """fmax = 1e-313 Hz (found by benchmarks/fuzz.py) made filter widths round to zero: NaN weights."""
+    with pytest.raises(ParameterError, match="fmax=2.2e-313 Hz is too narrow for 64 mel bands"):
+        mel_filterbank(sample_rate=16000, n_fft=512, n_mels=64, fmax=2.2e-313)

@@ -58,7 +58,8 @@ def test_too_short_clip_is_an_error():
         WhisperLogMel()(np.zeros((1, 150), np.float32))
 
 
-@pytest.mark.parametrize("kwargs, bad", [({"n_mels": 64}, "64"), ({"hop_length": 0}, "0")])
+@pytest.mark.parametrize("kwargs, bad", [({"n_mels": 64}, "64"), ({"hop_length": 0}, "0"),
+                                         ({"n_fft": 401}, "even.*401"), ({"n_fft": None}, "None")])
 def test_bad_arguments_repeat_the_value(kwargs, bad):
     with pytest.raises(ParameterError, match=bad):
         WhisperLogMel(**kwargs)
