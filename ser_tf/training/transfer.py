@@ -379,7 +379,8 @@ def train_transfer(split, bundle, config: SerConfig, *, plan: TransferPlan, fold
     from ser_tf.data import balance
     from ser_tf.models import transfer as views_lib
     from ser_tf.models.registry import build_model
-    from ser_tf.training import callbacks as callbacks_lib, optim
+    from ser_tf import runs
+    from ser_tf.training import callbacks as callbacks_lib, optim, resume
     from ser_tf.training.targets import loss_from_config
     from ser_tf.training.tracking import tracking_context
 
@@ -444,6 +445,10 @@ def train_transfer(split, bundle, config: SerConfig, *, plan: TransferPlan, fold
     class_weight = None
     if config.data.balance == "class_weight":
         class_weight = balance.class_weights(train_labels, num_classes=n_classes)
+    # A resumed fold drops the history rows of an epoch logged but not backed up (it trains it
+    # again). Its data order is not restored: this fit starts a new iterator each epoch.
+    folder = runs.RunFolder(fold_dir)
+    resume.trim_history(folder.history_csv, epochs=resume.backup_epoch(folder.backup))
     fitted.fit(datasets["train"], validation_data=datasets["val"], epochs=train_cfg.epochs, callbacks=cbs,
                class_weight=class_weight, verbose=verbose, shuffle=False)
     if "test" not in datasets:
