@@ -53,17 +53,10 @@ from ser_tf.data.wav_graph import decode_pcm16
 from ser_tf.errors import AudioError, ConfigError, DataError, ParameterError
 from ser_tf.settings.sections import AudioConfig, AugmentConfig
 
-__all__ = ["make_dataset", "decode_file", "is_fast_wav", "is_graph_wav", "build_babble_bank",
+__all__ = ["make_dataset", "decode_file", "is_graph_wav", "build_babble_bank",
            "check_pipeline_options", "finish_dataset"]
 
 logger = logging.getLogger(__name__)
-
-
-def is_fast_wav(info: AudioInfo, *, sample_rate: int = SAMPLE_RATE) -> bool:
-    """Whether the file is decoded in the graph as is: plain 16-bit PCM WAV, mono, already at
-    ``sample_rate`` (WAVE_FORMAT_EXTENSIBLE headers go the soundfile way)."""
-    return is_graph_wav(info, sample_rate=sample_rate) and info.channels == 1 \
-        and info.sample_rate == sample_rate
 
 
 def is_graph_wav(info: AudioInfo, *, sample_rate: int = SAMPLE_RATE) -> bool:
