@@ -170,14 +170,19 @@ def _conflict_lines(bundle: DataBundle) -> List[str]:
     return lines
 
 
-def _skipped_lines(skipped) -> List[str]:
-    if not skipped:
-        return ["Skipped files: none"]
+def _group_skipped(skipped) -> List[tuple]:
+    """``[(cause, [(path, full reason), ...]), ...]``, the most frequent cause first."""
     groups = defaultdict(list)
     for path, reason in skipped:
         groups[_reason_group(reason)].append((path, reason))
+    return sorted(groups.items(), key=lambda kv: -len(kv[1]))
+
+
+def _skipped_lines(skipped) -> List[str]:
+    if not skipped:
+        return ["Skipped files: none"]
     lines = [f"Skipped files: {len(skipped)}"]
-    for reason, items in sorted(groups.items(), key=lambda kv: -len(kv[1])):
+    for reason, items in _group_skipped(skipped):
         lines.append(f"  {len(items)} x {reason}")
         for path, full in items[:MAX_EXAMPLES]:
             lines.append(f"      {path}" + (f"  ({full})" if full != reason else ""))
@@ -233,10 +238,7 @@ def conflicts_line(bundle: DataBundle) -> str:
 def skipped_line(bundle: DataBundle) -> str:
     """One line for a run's report: how many files were left out as unusable, and why (grouped
     by cause, most frequent first, with the count of each)."""
-    groups = defaultdict(int)
-    for _, reason in bundle.skipped:
-        groups[_reason_group(reason)] += 1
-    causes = "; ".join(f"{n} x {reason}" for reason, n in sorted(groups.items(), key=lambda kv: -kv[1]))
+    causes = "; ".join(f"{len(items)} x {reason}" for reason, items in _group_skipped(bundle.skipped))
     return f"{len(bundle.skipped)} file(s) not used: {causes} (each named in the run's config.yaml)"
 
 

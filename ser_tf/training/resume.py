@@ -47,6 +47,19 @@ def backup_epoch(backup_dir) -> int:
     return int(json.loads(path.read_text(encoding="utf-8"))["epoch"])
 
 
+def resume_point(folder) -> int:
+    """Epochs a fold's fit resumes after (0 for a fresh fold), with the history cut back to them.
+
+    Call it before ``fit``: the CSV logger appends to the history file it opens at train begin.
+
+    Args:
+        folder: the fold's ``ser_tf.runs.RunFolder``.
+    """
+    start = backup_epoch(folder.backup)
+    trim_history(folder.history_csv, epochs=start)
+    return start
+
+
 def resume_batches(train_ds, *, steps: int, start_epoch: int):
     """``train_ds`` (already repeated) without the ``start_epoch * steps`` batches the finished
     epochs trained on; the draws of a repeated dataset depend on how many repetitions came

@@ -210,8 +210,7 @@ def _fit_end_to_end(split, bundle, config: SerConfig, *, fold_dir: Path, rt, str
         class_weight = balance.class_weights(train_labels, num_classes=len(bundle.label_set.classes))
     train_ds, steps = one_iterator(train_ds, steps)
     # A resumed fold skips the epochs it trained, and drops history rows the backup lacks.
-    start = resume.backup_epoch(runs.RunFolder(fold_dir).backup)
-    resume.trim_history(runs.RunFolder(fold_dir).history_csv, epochs=start)
+    start = resume.resume_point(runs.RunFolder(fold_dir))
     train_ds = resume.resume_batches(train_ds, steps=steps, start_epoch=start)
     model.fit(
         train_ds, steps_per_epoch=steps, validation_data=val_ds, epochs=train_cfg.epochs, callbacks=cbs,

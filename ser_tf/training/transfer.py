@@ -447,8 +447,7 @@ def train_transfer(split, bundle, config: SerConfig, *, plan: TransferPlan, fold
         class_weight = balance.class_weights(train_labels, num_classes=n_classes)
     # A resumed fold drops the history rows of an epoch logged but not backed up (it trains it
     # again). Its data order is not restored: this fit starts a new iterator each epoch.
-    folder = runs.RunFolder(fold_dir)
-    resume.trim_history(folder.history_csv, epochs=resume.backup_epoch(folder.backup))
+    resume.resume_point(runs.RunFolder(fold_dir))
     fitted.fit(datasets["train"], validation_data=datasets["val"], epochs=train_cfg.epochs, callbacks=cbs,
                class_weight=class_weight, verbose=verbose, shuffle=False)
     if "test" not in datasets:
